@@ -1,0 +1,89 @@
+"""Server time of the analytics pages on the national demo, through the Django test client.
+
+    .venv/bin/python bench/pages.py [--data-dir /tmp/bnat] [--runs 30]
+
+Measures the overview page (/), the region comparison page (/compare/) and two API calls, each
+--runs times after one cold request: once as users see it (the query service memoises results per
+warehouse snapshot) and once with that cache cleared before every request (the cost of a first
+visit after a refresh). A superuser is created inside a transaction that is rolled back at the end,
+so the demo database is left as it was. Server time = the test client's request time (no network,
+no browser rendering).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PAGES = [
+    ("overview /", "/"),
+    ("region comparison /compare/", "/compare/"),
+    ("compare, historical, 3 indicators", "/compare/?ind=GER_ISCED1&ind=PTR_ISCED1&ind=EXP_PER_PUPIL&mode=historical"),
+    ("API analytics: 6 ind × KZ × 5 years",
+     "/api/v1/analytics?dx=GER_ISCED1;NER_ISCED1;GER_ISCED2;PTR_ISCED1;CLASS_SIZE;TRAINED_PCT"
+     "&pe=2020S;2021S;2022S;2023S;2024S&ou=KZ&mode=historical"),
+    ("API analytics: GER × regions × 2024S", "/api/v1/analytics?dx=GER_ISCED1&pe=2024S&ou=LEVEL-region"),
+]
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    k = (len(xs) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data-dir", default=os.environ.get("BILIM_DATA_DIR", "/tmp/bnat"))
+    ap.add_argument("--runs", type=int, default=30)
+    args = ap.parse_args()
+    os.environ["BILIM_DATA_DIR"] = str(Path(args.data_dir).resolve())
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bilim.config.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.db import transaction
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from bilim.accounts.models import User
+    from bilim.analytics import service
+
+    setup_test_environment()  # ALLOWED_HOSTS for the test client
+    print(f"Pages benchmark — data dir {args.data_dir}, {args.runs} requests each (after 1 cold request)")
+    head = f"{'':42}{'status':>7}{'cold':>10}{'p50':>10}{'p95':>10}{'p50 nocache':>13}{'p95 nocache':>13}"
+    print(head)
+    print("-" * len(head))
+    with transaction.atomic():
+        user = User.objects.create_superuser("bench-pages", "bench@example.org", "x", role="admin")
+        client = Client()
+        client.force_login(user)
+        for label, url in PAGES:
+            service._cache.clear()
+            t = time.perf_counter()
+            r = client.get(url)
+            cold = time.perf_counter() - t
+            warm, nocache = [], []
+            for _ in range(args.runs):
+                t = time.perf_counter()
+                client.get(url)
+                warm.append(time.perf_counter() - t)
+            for _ in range(args.runs):
+                service._cache.clear()
+                t = time.perf_counter()
+                client.get(url)
+                nocache.append(time.perf_counter() - t)
+            print(f"{label:42}{r.status_code:>7}{cold * 1000:>8.0f}ms{pct(warm, .5) * 1000:>8.0f}ms"
+                  f"{pct(warm, .95) * 1000:>8.0f}ms{pct(nocache, .5) * 1000:>11.0f}ms{pct(nocache, .95) * 1000:>11.0f}ms")
+        transaction.set_rollback(True)
+
+
+if __name__ == "__main__":
+    main()

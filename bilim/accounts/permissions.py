@@ -1,0 +1,292 @@
+"""Who may do what, and where: role capabilities per endpoint family, and scope (a subtree as of today).
+
+One table serves the API, the web pages and the CLI, so a rule is written once. The API layer
+(`bilim.api.api`) looks every request up in `rule_for`; an operation with no rule is refused, and
+`tests/security/test_api_rules.py` fails when a new endpoint appears without one.
+
+Scope: a user's `scope` is the root of the subtree they may see, evaluated on today's hierarchy.
+Administrators, ministry analysts, the collegium secretariat and the public have the whole republic
+when `scope` is empty; region, district and organization accounts without a scope see nothing
+(a misconfigured account fails closed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from .models import Role
+
+READ, WRITE = "read", "write"
+
+FAMILIES = ("registry", "metadata", "data", "analytics", "governance", "authority", "projects", "audit", "users")
+
+_ALL = frozenset(FAMILIES)
+CAPABILITIES: dict[str, dict[str, frozenset[str]]] = {
+    Role.ADMIN: {READ: _ALL, WRITE: _ALL},
+    Role.MINISTRY: {
+        READ: _ALL - {"users"},
+        WRITE: frozenset({"metadata", "data", "analytics", "governance", "authority", "projects"}),
+    },
+    Role.REGION: {
+        READ: frozenset({"registry", "metadata", "data", "analytics", "governance", "authority", "projects"}),
+        WRITE: frozenset({"data", "governance", "projects"}),
+    },
+    Role.DISTRICT: {
+        READ: frozenset({"registry", "metadata", "data", "analytics", "governance", "authority", "projects"}),
+        WRITE: frozenset({"data", "governance"}),
+    },
+    Role.ORGANIZATION: {
+        READ: frozenset({"registry", "metadata", "data", "analytics"}),
+        WRITE: frozenset({"data"}),
+    },
+    Role.SECRETARIAT: {
+        READ: frozenset({"registry", "metadata", "analytics", "governance", "authority", "projects"}),
+        WRITE: frozenset({"governance"}),
+    },
+    Role.PUBLIC: {READ: frozenset({"metadata", "analytics"}), WRITE: frozenset()},
+}
+
+# Roles whose empty scope means "the whole republic"; the others need a scope to see anything.
+NATIONAL_ROLES = frozenset({Role.ADMIN, Role.MINISTRY, Role.SECRETARIAT, Role.PUBLIC})
+# Unit kinds whose aggregates the public may ask for (never a single organization's figures).
+PUBLIC_UNIT_KINDS = frozenset({"republic", "region", "district"})
+
+
+def role_of(user) -> str:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ""
+    if user.is_superuser:
+        return Role.ADMIN
+    return user.role
+
+
+def has_capability(user, family: str, action: str = READ) -> bool:
+    caps = CAPABILITIES.get(role_of(user))
+    return bool(caps) and family in caps[action]
+
+
+def require_capability(user, family: str, action: str = READ) -> None:
+    if not has_capability(user, family, action):
+        raise PermissionDenied(f"Your role may not {action} {family}")
+
+
+# --- scope -----------------------------------------------------------------------------------------
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+def has_national_scope(user) -> bool:
+    role = role_of(user)
+    return role in NATIONAL_ROLES and user.scope_id is None
+
+
+def scoped_unit_ids(user, day: dt.date | None = None) -> frozenset[int] | None:
+    """Ids of the units `user` may see on `day` (default today): the scope and its subtree.
+
+    None means no restriction (the whole republic). An empty set means nothing.
+    """
+    if not role_of(user):
+        return frozenset()
+    if has_national_scope(user):
+        return None
+    if user.scope_id is None:
+        return frozenset()
+    day = day or today()
+    cache = user.__dict__.setdefault("_bilim_scope_cache", {})
+    if day not in cache:
+        from bilim.registry.selectors import descendant_ids
+
+        cache[day] = frozenset([user.scope_id, *descendant_ids(user.scope, day)])
+    return cache[day]
+
+
+def can_read_unit(user, unit, day: dt.date | None = None) -> bool:
+    """True when `unit` lies in the user's subtree (public: only republic, region and district aggregates)."""
+    if unit is None:
+        return False
+    if role_of(user) == Role.PUBLIC and unit.kind not in PUBLIC_UNIT_KINDS:
+        return False
+    ids = scoped_unit_ids(user, day)
+    return ids is None or unit.pk in ids
+
+
+def can_write_unit(user, unit, family: str = "data", day: dt.date | None = None) -> bool:
+    return has_capability(user, family, WRITE) and can_read_unit(user, unit, day)
+
+
+def require_unit(user, unit, action: str = READ, family: str = "data", day: dt.date | None = None) -> None:
+    ok = can_read_unit(user, unit, day) if action == READ else can_write_unit(user, unit, family, day)
+    if not ok:
+        raise PermissionDenied(f"{getattr(unit, 'code', unit)} is outside your scope")
+
+
+def filter_units(qs, user, day: dt.date | None = None, field: str = "pk"):
+    """Restrict a queryset to the user's scope; `field` names the org-unit id column (e.g. 'org_unit_id')."""
+    ids = scoped_unit_ids(user, day)
+    if role_of(user) == Role.PUBLIC:
+        lookup = "kind__in" if field == "pk" else field.removesuffix("_id") + "__kind__in"
+        qs = qs.filter(**{lookup: PUBLIC_UNIT_KINDS})
+    if ids is None:
+        return qs
+    return qs.filter(**{f"{field}__in": ids})
+
+
+# --- the API rule table ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rule:
+    family: str
+    action: str | None = None  # None: read for GET/HEAD/OPTIONS, write otherwise
+    # True when the endpoint itself filters its results to the caller's scope (filter_units), so
+    # scoped users may call it without naming a unit. Otherwise a scoped user must name a unit in
+    # one of UNIT_PARAMS, and every unit named is checked.
+    scope_filtered: bool = False
+    path_unit_param: str | None = None  # a path parameter that is an org-unit code
+
+    def action_for(self, method: str) -> str:
+        return self.action or (READ if method.upper() in ("GET", "HEAD", "OPTIONS") else WRITE)
+
+
+# Top-level API prefixes (`PREFIX` of each app's api module) and their families. A router mounted
+# under a prefix missing here gets no rule: every call is refused and the rule-coverage test fails.
+PREFIX_FAMILIES: dict[str, str] = {
+    "/orgunits": "registry",
+    "/registry": "registry",
+    "/metadata": "metadata",
+    "/catalogue": "metadata",
+    "/datasets": "metadata",
+    "/values": "data",
+    "/datavalues": "data",
+    "/collection": "data",
+    "/approval": "data",
+    "/exchange": "data",
+    "/analytics": "analytics",
+    "/indicators": "analytics",
+    "/governance": "governance",
+    "/authority": "authority",
+    "/projects": "projects",
+    "/audit": "audit",
+    "/accounts": "users",
+    "/users": "users",
+}
+
+# Query parameters that name org units; every unit they name must be in the caller's scope.
+UNIT_PARAMS = ("org_unit", "orgunit", "org_units", "ou_code", "unit", "ou", "parent", "region", "district",
+               "within", "responsible", "body", "school")
+# Query parameters by which the public could ask for single organizations' figures.
+PUBLIC_FORBIDDEN_PARAMS = {"level": {"organization"}, "orgs": {"true", "1", "yes", "on"}}
+
+# Per-operation rules, keyed by (METHOD, path template under /api/v1). They win over the prefix.
+OPERATION_RULES: dict[tuple[str, str], Rule] = {
+    ("GET", "/orgunits"): Rule("registry", scope_filtered=True),
+    ("GET", "/orgunits/{code}"): Rule("registry", path_unit_param="code"),
+    ("GET", "/orgunits/{code}/children"): Rule("registry", path_unit_param="code"),
+    ("GET", "/orgunits/{code}/history"): Rule("registry", path_unit_param="code"),
+    ("GET", "/authority/bodies/{code}/powers"): Rule("authority", path_unit_param="code"),
+    # the import checks every row's unit against the caller's scope itself (exchange.jobs.scope_filter)
+    ("POST", "/exchange/import"): Rule("data", scope_filtered=True),
+    # catalogue-level reads that reveal no unit's data
+    ("GET", "/analytics/indicators"): Rule("analytics", scope_filtered=True),
+    ("GET", "/collection/rules"): Rule("metadata", scope_filtered=True),
+    ("GET", "/authority/competences"): Rule("authority", scope_filtered=True),
+    ("GET", "/authority/competences/{code}/history"): Rule("authority", scope_filtered=True),
+}
+
+
+def normalize_path(path: str) -> str:
+    """'/orgunits/<code>' or '/governance/instructions/{path:code}' -> '/orgunits/{code}', ...'/{code}'."""
+    import re
+
+    path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", path)
+    path = re.sub(r"\{(?:\w+:)?(\w+)\}", r"{\1}", path)
+    path = "/" + path.strip("/")
+    return path if path != "/" else ""
+
+
+def rule_for(method: str, path: str) -> Rule | None:
+    """The rule of an operation: an explicit entry, else its prefix family; None when there is none."""
+    path = normalize_path(path)
+    explicit = OPERATION_RULES.get((method.upper(), path))
+    if explicit:
+        return explicit
+    for prefix in sorted(PREFIX_FAMILIES, key=len, reverse=True):
+        if path == prefix or path.startswith(prefix + "/"):
+            return Rule(PREFIX_FAMILIES[prefix])
+    return None
+
+
+def _unit_codes(values: Iterable[str]) -> list[str]:
+    import re
+
+    out = []
+    for v in values:
+        out.extend(c.strip() for c in re.split(r"[,;]", str(v)) if c.strip())
+    return out
+
+
+def check_api_request(request, user) -> None:
+    """Raise PermissionDenied unless `user` may make this API request (role, then scope)."""
+    match = getattr(request, "resolver_match", None)
+    route = match.route if match else request.path
+    route = route.split("api/v1", 1)[-1]
+    rule = rule_for(request.method, route)
+    if rule is None:
+        raise PermissionDenied("This endpoint has no permission rule; it is refused until one is declared")
+    action = rule.action_for(request.method)
+    require_capability(user, rule.family, action)
+
+    codes: list[str] = []
+    path_kwargs = match.kwargs if match else {}
+    if rule.path_unit_param:
+        codes += _unit_codes([path_kwargs.get(rule.path_unit_param, "")])
+    for name in UNIT_PARAMS:
+        codes += _unit_codes(request.GET.getlist(name))
+        if name in path_kwargs and name != rule.path_unit_param:
+            codes += _unit_codes([path_kwargs[name]])
+    public = role_of(user) == Role.PUBLIC
+    if public:
+        for name, bad in PUBLIC_FORBIDDEN_PARAMS.items():
+            if any(v.lower() in bad for v in request.GET.getlist(name)):
+                raise PermissionDenied("The public sees aggregates, not single organizations")
+    restricted = scoped_unit_ids(user) is not None or public
+    if not restricted:
+        return
+    if not codes and not rule.scope_filtered and not public:
+        raise PermissionDenied("Name an org unit in your scope (this endpoint is not filtered by scope)")
+    if codes:
+        from bilim.registry.models import OrgUnit
+
+        units = {u.code: u for u in OrgUnit.objects.filter(code__in=codes[:50])}
+        for code in codes:
+            unit = units.get(code)
+            if unit is not None and not (can_write_unit(user, unit, rule.family) if action == WRITE
+                                         else can_read_unit(user, unit)):
+                raise PermissionDenied(f"{code} is outside your scope")
+
+
+# --- web views -------------------------------------------------------------------------------------
+
+def permission_required(family: str, action: str = READ):
+    """Decorator for Django views: sign-in required, then the role capability; 403 otherwise."""
+
+    def deco(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            from django.contrib.auth.views import redirect_to_login
+
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            require_capability(request.user, family, action)
+            return view(request, *args, **kwargs)
+
+        wrapper.bilim_permission = (family, action)  # type: ignore[attr-defined]
+        return wrapper
+
+    return deco

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ApprovalConfig(AppConfig):
+    name = "bilim.approval"
+    label = "approval"

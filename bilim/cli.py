@@ -1,0 +1,49 @@
+"""`bilim` — the command-line interface, a thin shell over Django management commands.
+
+Each subcommand is a management command in the app that owns it, so the CLI, the web and the API
+all call the same services.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+COMMANDS = [
+    ("demo", "Build the deterministic synthetic demo country (--scale small|national)"),
+    ("serve", "Serve the web application and API on http://127.0.0.1:8000"),
+    ("import", "Import org units or data values from a file (all-or-nothing, --dry-run)"),
+    ("export", "Export data values or org units (CSV and other formats)"),
+    ("orgunits", "Show org units and their history: orgunits show CODE [--as-of DATE], orgunits history CODE"),
+    ("analytics", "Refresh the analytics warehouse: analytics refresh [--full]"),
+    ("indicators", "Compute indicators at any level, period and disaggregation"),
+    ("audit", "The tamper-evident audit chain: audit verify, audit list [--actor ...]"),
+    ("backup", "Back up the database and the analytics warehouse: backup FILE [--portable]"),
+    ("restore", "Restore a backup into an empty database: restore FILE [--force]"),
+    ("migrate", "Create or upgrade the database schema"),
+    ("createsuperuser", "Create an administrator account"),
+]
+
+
+def usage() -> str:
+    lines = ["usage: bilim COMMAND [options]", "", "Bilim — education management information system.", "",
+             "commands:"]
+    lines += [f"  {name:<16}{text}" for name, text in COMMANDS]
+    lines += ["", "Run 'bilim COMMAND --help' for the options of a command.",
+              "Settings come from the environment: DATABASE_URL, BILIM_DATA_DIR, SECRET_KEY, BILIM_DEBUG."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(usage())
+        return
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bilim.config.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["bilim", *argv])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,556 @@
+"""Rules a data value must satisfy before it is stored, for one value and for a million at once.
+
+The same checks, with the same wording, run for a value typed into a form (`check_value`) and for
+every row of an import (`validate_rows`). Bulk validation works on the *distinct* codes of each
+column (a census file has a few thousand org units and a handful of periods, but a million rows),
+then spreads the verdicts back to rows with numpy indexing, so validating a million values costs
+about as much as reading them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.core.exceptions import ValidationError
+
+from bilim.metadata import periods
+from bilim.metadata.models import CATEGORY_ORDER, Category, CategoryOption, DataElement
+from bilim.registry.models import Kind, OrgUnit
+
+# Columns of the data-value exchange layout (catalog.md, "Data exchange"), in file order.
+VALUE_COLUMNS = ("dataElement", "period", "orgUnit", "value", *CATEGORY_ORDER, "comment")
+REQUIRED_COLUMNS = ("dataElement", "period", "orgUnit", "value")
+KIND_ORDER = tuple(k.value for k in Kind)
+
+PERIOD_TYPE_EXAMPLES = {
+    "school_year": "2024S", "year": "2024", "quarter": "2024Q1", "month": "202401", "term": "2024T1",
+}
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+class RowError(NamedTuple):
+    """One problem in an input: where (line number or position), which field, and why."""
+
+    line: int | str
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if isinstance(self.line, int) else str(self.line)
+        return f"{where}: {self.field}: {self.reason}" if self.field else f"{where}: {self.reason}"
+
+
+class InvalidValue(ValidationError):
+    """A single value that breaks a rule; `message_dict` maps field -> reasons (forms, API)."""
+
+
+@dataclass(frozen=True)
+class ElementInfo:
+    id: int
+    code: str
+    categories: tuple[str, ...]
+    attached_to: frozenset[str]
+    period_type: str
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    id: int
+    code: str
+    kind: str
+    opened: dt.date | None
+    closed: dt.date | None
+
+
+@dataclass
+class Reference:
+    """Codes the rules refer to, loaded once per import (metadata and the registry's unit list)."""
+
+    elements: dict[str, ElementInfo]
+    options: dict[str, tuple[str, ...]]  # category -> option codes in sort order
+    units: dict[str, UnitInfo]
+    option_category: dict[str, list[str]] = field(default_factory=dict)  # option code -> categories
+
+    @classmethod
+    def load(cls, unit_codes: Sequence[str] | None = None) -> Reference:
+        """Load metadata and org units (all of them, or only `unit_codes` when the input is small)."""
+        cats: dict[int, list[str]] = {}
+        for de_id, code in DataElement.categories.through.objects.values_list(
+                "dataelement_id", "category__code"):
+            cats.setdefault(de_id, []).append(code)
+        elements = {}
+        for de in DataElement.objects.all().only("id", "code", "attached_to", "period_type"):
+            ordered = tuple(c for c in CATEGORY_ORDER if c in cats.get(de.pk, []))
+            elements[de.code] = ElementInfo(de.pk, de.code, ordered, frozenset(de.attached_to or ()),
+                                            de.period_type)
+        options: dict[str, list[str]] = {c.code: [] for c in Category.objects.all()}
+        option_category: dict[str, list[str]] = {}
+        for cat, opt in CategoryOption.objects.order_by("category__sort_order", "sort_order", "code").values_list(
+                "category__code", "code"):
+            options.setdefault(cat, []).append(opt)
+            option_category.setdefault(opt, []).append(cat)
+        qs = OrgUnit.objects.all()
+        if unit_codes is not None:
+            qs = qs.filter(code__in=list(unit_codes))
+        units = {code: UnitInfo(pk, code, kind, opened, closed)
+                 for pk, code, kind, opened, closed in qs.values_list("id", "code", "kind", "opened", "closed")}
+        return cls(elements, {k: tuple(v) for k, v in options.items()}, units, option_category)
+
+    # --- the rules, one distinct code at a time; each returns a reason or None -------------------
+
+    def element_error(self, code: str) -> str | None:
+        if not code:
+            return "data element is missing"
+        if code not in self.elements:
+            return f"unknown data element '{code}'"
+        return None
+
+    def unit_error(self, code: str) -> str | None:
+        if not code:
+            return "org unit is missing"
+        if code not in self.units:
+            return f"unknown org unit '{code}'"
+        return None
+
+    def option_error(self, category: str, code: str) -> str | None:
+        opts = self.options.get(category, ())
+        if code in opts:
+            return None
+        shown = ", ".join(opts) if len(opts) <= 8 else f"{', '.join(opts[:4])} ... {', '.join(opts[-2:])}"
+        return f"unknown option '{code}' for category {category} (expected one of {shown})"
+
+    @staticmethod
+    def category_not_allowed(element: ElementInfo, category: str) -> str:
+        allowed = ", ".join(element.categories) or "none"
+        return (f"data element {element.code} is not disaggregated by {category} "
+                f"(its categories: {allowed})")
+
+    @staticmethod
+    def period_type_error(element: ElementInfo, period: periods.Period) -> str | None:
+        if period.type == element.period_type:
+            return None
+        example = PERIOD_TYPE_EXAMPLES.get(element.period_type, "")
+        hint = f", e.g. {example}" if example else ""
+        return (f"period {period.code} is a {period.type.replace('_', ' ')} but {element.code} is collected "
+                f"per {element.period_type.replace('_', ' ')}{hint}")
+
+    @staticmethod
+    def attachment_error(element: ElementInfo, unit: UnitInfo) -> str | None:
+        if unit.kind in element.attached_to:
+            return None
+        return (f"{element.code} is reported by {' or '.join(sorted(element.attached_to)) or 'no'} units, "
+                f"not by {unit.code} (a {unit.kind})")
+
+    @staticmethod
+    def open_error(unit: UnitInfo, period: periods.Period) -> str | None:
+        if unit.opened is not None and unit.opened > period.end:
+            return f"org unit {unit.code} opened on {unit.opened.isoformat()}, after period {period.code}"
+        if unit.closed is not None and unit.closed <= period.start:
+            return f"org unit {unit.code} closed on {unit.closed.isoformat()}, before period {period.code}"
+        return None
+
+
+def parse_period(code: str) -> tuple[periods.Period | None, str | None]:
+    if not code:
+        return None, "period is missing"
+    try:
+        return periods.parse(code), None
+    except periods.PeriodError as e:
+        return None, str(e)
+
+
+def parse_number(text: Any) -> tuple[float | None, str | None]:
+    """A finite decimal number, written plainly (no thousands separators, no hex, no 'nan')."""
+    if isinstance(text, bool):
+        return None, f"'{text}' is not a number"
+    if isinstance(text, int | float):
+        number = float(text)
+    else:
+        s = str(text).strip()
+        if not s:
+            return None, "value is missing"
+        if not _NUMBER.match(s):
+            shown = s if len(s) <= 40 else s[:37] + "..."
+            return None, f"'{shown}' is not a number"
+        number = float(s)
+    if not math.isfinite(number):
+        return None, f"'{text}' is not a finite number (too large?)"
+    return number, None
+
+
+def disaggregation_label(cats: dict[str, str]) -> str:
+    """'SEX=F,GRADE=G01' — how a disaggregation is written in audit rows and messages."""
+    return ",".join(f"{c}={cats[c]}" for c in CATEGORY_ORDER if cats.get(c))
+
+
+@dataclass
+class CheckedValue:
+    element: ElementInfo
+    period: periods.Period
+    unit: UnitInfo
+    value: float
+    categories: dict[str, str]
+
+
+def check_value(ref: Reference, data_element: str, period: str, org_unit: str, value: Any,
+                categories: dict[str, str] | None = None) -> CheckedValue:
+    """Validate one value; raise `InvalidValue` with every problem, field by field."""
+    errors: dict[str, list[str]] = {}
+
+    def add(f: str, reason: str | None) -> None:
+        if reason:
+            errors.setdefault(f, []).append(reason)
+
+    add("dataElement", ref.element_error(data_element))
+    add("orgUnit", ref.unit_error(org_unit))
+    per, reason = parse_period(period)
+    add("period", reason)
+    number, reason = parse_number(value)
+    add("value", reason)
+    element = ref.elements.get(data_element)
+    unit = ref.units.get(org_unit)
+    cats = {k.upper(): (v or "").strip() for k, v in (categories or {}).items() if (v or "").strip()}
+    for cat, opt in cats.items():
+        if cat not in CATEGORY_ORDER:
+            add(cat, f"unknown category {cat} (categories: {', '.join(CATEGORY_ORDER)})")
+            continue
+        add(cat, ref.option_error(cat, opt))
+        if element and cat not in element.categories:
+            add(cat, ref.category_not_allowed(element, cat))
+    if element and per:
+        add("period", ref.period_type_error(element, per))
+    if element and unit:
+        add("orgUnit", ref.attachment_error(element, unit))
+    if unit and per:
+        add("orgUnit", ref.open_error(unit, per))
+    if errors:
+        raise InvalidValue(errors)
+    assert element and per and unit and number is not None
+    return CheckedValue(element, per, unit, number, cats)
+
+
+# --- bulk ------------------------------------------------------------------------------------------
+
+@dataclass
+class ValueRows:
+    """Rows read from a file, column by column (Arrow string arrays), with where each came from.
+
+    `positions` holds line numbers (ints, header = line 1) or position labels (str) for formats
+    without lines; `header_line` is where column problems are reported.
+    """
+
+    columns: dict[str, pa.Array]
+    positions: np.ndarray | list[Any]
+    header_line: int | str = 1
+
+    @property
+    def n(self) -> int:
+        return len(self.positions)
+
+    @classmethod
+    def from_lists(cls, columns: dict[str, list[Any]], positions: Sequence[Any], header_line: int | str = 1
+                   ) -> ValueRows:
+        arrays = {}
+        for name, values in columns.items():
+            arrays[name] = pa.array(["" if v is None else str(v) for v in values], type=pa.string())
+        pos: np.ndarray | list[Any]
+        pos = np.asarray(positions, dtype=np.int64) if all(isinstance(p, int) for p in positions) else list(positions)
+        return cls(arrays, pos, header_line)
+
+
+@dataclass
+class ResolvedValues:
+    """Valid rows as ids and numbers, ready to be written (see collection.services.write_values)."""
+
+    n: int
+    element_ids: np.ndarray  # int64 per row
+    element_codes: np.ndarray  # object per row: the data element code (for audit)
+    period_codes: list[str]  # canonical code per distinct period
+    period_index: np.ndarray  # int per row, into period_codes
+    unit_ids: np.ndarray  # int64 per row
+    combos: list[tuple[str, ...]]  # distinct disaggregations, one option code (or '') per category
+    combo_index: np.ndarray  # int per row, into combos
+    values: np.ndarray  # float64 per row
+    comments: pa.Array | None  # None when every comment is empty
+    positions: np.ndarray | list[Any] = field(default_factory=list)
+    comment_given: bool = True  # False: the input has no comment column, stored comments stay
+
+    @property
+    def partitions(self) -> tuple[np.ndarray, list[tuple[int, str]]]:
+        """Per row, the index of its (data element, period) partition; and the partitions."""
+        key = self.element_ids.astype(np.int64) * (len(self.period_codes) + 1) + self.period_index
+        uniq, inverse = np.unique(key, return_inverse=True)
+        inverse = inverse.ravel()
+        parts = []
+        for k in uniq.tolist():
+            de_id, p = divmod(k, len(self.period_codes) + 1)
+            parts.append((int(de_id), self.period_codes[p]))
+        return inverse, parts
+
+
+def _encode(arr: pa.Array) -> tuple[np.ndarray, list[str]]:
+    """Distinct values of a string column and, per row, the index of its value."""
+    if arr.null_count:
+        arr = pc.fill_null(arr, "")
+    d = pc.dictionary_encode(arr)
+    if isinstance(d, pa.ChunkedArray):
+        d = d.combine_chunks()
+    return d.indices.to_numpy(zero_copy_only=False).astype(np.int64), d.dictionary.to_pylist()
+
+
+def _trimmed(arr: pa.Array) -> pa.Array:
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.null_count:
+        arr = pc.fill_null(arr, "")
+    return pc.utf8_trim_whitespace(arr)
+
+
+class _Errors:
+    def __init__(self, rows: ValueRows):
+        self.rows = rows
+        self.items: list[tuple[int, RowError]] = []  # (row index or -1, error)
+        self.bad = np.zeros(rows.n, dtype=bool)
+
+    def header(self, f: str, reason: str) -> None:
+        self.items.append((-1, RowError(self.rows.header_line, f, reason)))
+
+    def rows_where(self, mask: np.ndarray, f: str, reason_of_row) -> None:
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return
+        self.bad[idx] = True
+        pos = self.rows.positions
+        for i in idx.tolist():
+            self.items.append((i, RowError(pos[i] if isinstance(pos, list) else int(pos[i]), f, reason_of_row(i))))
+
+    def by_code(self, index: np.ndarray, verdicts: list[str | None], f: str) -> None:
+        """Report rows whose distinct value (index into `verdicts`) has a reason."""
+        bad_codes = np.array([v is not None for v in verdicts], dtype=bool)
+        if not bad_codes.any():
+            return
+        self.rows_where(bad_codes[index], f, lambda i: verdicts[index[i]])
+
+    def sorted(self) -> list[RowError]:
+        self.items.sort(key=lambda t: (t[0],))
+        return [e for _, e in self.items]
+
+
+def validate_rows(rows: ValueRows, ref: Reference, check_duplicates: bool = True,
+                  is_locked=None) -> tuple[ResolvedValues | None, list[RowError]]:
+    """Check every row; return the resolved values, or None and every problem found.
+
+    Problems are reported per row and per field, so one row can carry several; a problem with the
+    columns themselves (missing `value`, unknown column) is reported on the header line.
+    """
+    errs = _Errors(rows)
+    cols = rows.columns
+    for name in REQUIRED_COLUMNS:
+        if name not in cols:
+            errs.header(name, f"required column '{name}' is missing (columns: {', '.join(VALUE_COLUMNS)})")
+    if errs.items:
+        return None, errs.sorted()
+    n = rows.n
+    if n == 0:
+        return _empty_resolved(rows), []
+
+    # data element
+    de_idx, de_codes = _encode(_trimmed(cols["dataElement"]))
+    errs.by_code(de_idx, [ref.element_error(c) for c in de_codes], "dataElement")
+    de_info: list[Any] = [ref.elements.get(c) for c in de_codes]  # None where unknown (rows already in error)
+
+    # org unit
+    ou_idx, ou_codes = _encode(_trimmed(cols["orgUnit"]))
+    errs.by_code(ou_idx, [ref.unit_error(c) for c in ou_codes], "orgUnit")
+    ou_info: list[Any] = [ref.units.get(c) for c in ou_codes]
+
+    # period: parse each distinct code once, then map to canonical codes
+    pe_idx, pe_codes = _encode(_trimmed(cols["period"]))
+    parsed = [parse_period(c) for c in pe_codes]
+    errs.by_code(pe_idx, [r for _, r in parsed], "period")
+    canon = sorted({p.code for p, _ in parsed if p is not None})
+    canon_pos = {c: i for i, c in enumerate(canon)}
+    pe_to_canon = np.array([canon_pos[p.code] if p else 0 for p, _ in parsed], dtype=np.int64)
+    pe_obj: list[Any] = [p for p, _ in parsed]
+
+    de_ok = np.array([i is not None for i in de_info], dtype=bool)[de_idx]
+    ou_ok = np.array([i is not None for i in ou_info], dtype=bool)[ou_idx]
+    pe_ok = np.array([p is not None for p in pe_obj], dtype=bool)[pe_idx]
+
+    # period type of the element, on distinct (element, period) pairs
+    pair_checks(errs, de_idx, pe_idx, de_ok & pe_ok, len(pe_codes), "period",
+                lambda d, p: ref.period_type_error(de_info[d], pe_obj[p]))
+    # kind of unit the element is reported by
+    pair_checks(errs, de_idx, ou_idx, de_ok & ou_ok, len(ou_codes), "orgUnit",
+                lambda d, o: ref.attachment_error(de_info[d], ou_info[o]))
+    # the unit existed during the period
+    pair_checks(errs, ou_idx, pe_idx, ou_ok & pe_ok, len(pe_codes), "orgUnit",
+                lambda o, p: ref.open_error(ou_info[o], pe_obj[p]))
+
+    # value
+    values = _numbers(errs, _trimmed(cols["value"]))
+
+    # categories
+    cat_idx: dict[str, np.ndarray] = {}
+    cat_codes: dict[str, list[str]] = {}
+    for cat in CATEGORY_ORDER:
+        if cat not in cols:
+            continue
+        idx, codes = _encode(_trimmed(cols[cat]))
+        errs.by_code(idx, [None if c == "" else ref.option_error(cat, c) for c in codes], cat)
+        given = np.array([c != "" for c in codes], dtype=bool)[idx]
+        allowed_de = np.array([bool(i) and cat in i.categories for i in de_info], dtype=bool)
+        not_allowed = given & de_ok & ~allowed_de[de_idx]
+        errs.rows_where(not_allowed, cat,
+                        lambda i, _c=cat: ref.category_not_allowed(de_info[de_idx[i]], _c))
+        cat_idx[cat], cat_codes[cat] = idx, codes
+    for name in cols:
+        if name not in VALUE_COLUMNS:
+            errs.header(name, f"unknown column '{name}' (columns: {', '.join(VALUE_COLUMNS)})")
+
+    # distinct disaggregations (combinations of options) present
+    combo_key = np.zeros(n, dtype=np.int64)
+    for cat in CATEGORY_ORDER:
+        if cat in cat_idx:
+            combo_key = _combine(combo_key, cat_idx[cat], len(cat_codes[cat]))
+    _, first_row, combo_index = _unique_small(combo_key)
+    combo_index = combo_index.ravel()
+    combos = [tuple(cat_codes[c][cat_idx[c][r]] if c in cat_idx else "" for c in CATEGORY_ORDER)
+              for r in first_row.tolist()]
+
+    canon_idx = pe_to_canon[pe_idx]
+    if check_duplicates:
+        _duplicates(errs, de_idx, canon_idx, ou_idx, combo_index, len(canon), len(ou_codes), len(combos))
+
+    if is_locked is not None:
+        _locks(errs, is_locked, de_idx, ou_idx, canon_idx, de_info, ou_info, canon, ~errs.bad)
+
+    if errs.items:
+        return None, errs.sorted()
+
+    comments = None
+    if "comment" in cols:
+        c = cols["comment"]
+        if isinstance(c, pa.ChunkedArray):
+            c = c.combine_chunks()
+        c = pc.fill_null(c, "") if c.null_count else c
+        if pc.max(pc.utf8_length(c)).as_py():
+            comments = c
+    de_ids = np.array([i.id for i in de_info], dtype=np.int64)[de_idx]
+    de_code_arr = np.array(de_codes, dtype=object)[de_idx]
+    ou_ids = np.array([i.id for i in ou_info], dtype=np.int64)[ou_idx]
+    return ResolvedValues(n, de_ids, de_code_arr, canon, canon_idx, ou_ids, combos, combo_index, values,
+                          comments, rows.positions, "comment" in cols), []
+
+
+def pair_checks(errs: _Errors, a_idx: np.ndarray, b_idx: np.ndarray, ok: np.ndarray, b_count: int, f: str,
+                check) -> None:
+    """Run `check(a, b)` once per distinct pair among rows where `ok`; report the rows of bad pairs."""
+    if not ok.any():
+        return
+    key = a_idx * max(b_count, 1) + b_idx  # < n * n: no overflow below 3e9 rows
+    verdict = {}
+    for k in np.unique(key[ok]).tolist():
+        reason = check(*divmod(k, max(b_count, 1)))
+        if reason:
+            verdict[k] = reason
+    if verdict:
+        bad = ok & np.isin(key, np.fromiter(verdict, dtype=np.int64))
+        errs.rows_where(bad, f, lambda i: verdict[int(key[i])])
+
+
+def _numbers(errs: _Errors, arr: pa.Array) -> np.ndarray:
+    try:
+        cast = pc.cast(arr, pa.float64())
+        values = cast.to_numpy(zero_copy_only=False)
+        if np.isfinite(values).all():
+            return values
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    # Slow path, only for files with problems: judge each distinct text once.
+    idx, texts = _encode(arr)
+    parsed = [parse_number(t) for t in texts]
+    errs.by_code(idx, [r for _, r in parsed], "value")
+    nums = np.array([v if v is not None else np.nan for v, _ in parsed], dtype=np.float64)
+    return nums[idx]
+
+
+def _combine(a: np.ndarray, b: np.ndarray, b_count: int) -> np.ndarray:
+    """Codes of the pairs (a, b): equal pairs get equal codes, and codes stay small enough to combine
+    again (a mixed-radix number while it fits in 62 bits, else renumbered densely)."""
+    b_count = max(b_count, 1)
+    top = int(a.max()) + 1 if len(a) else 1
+    if top * b_count < 2**62:
+        return a * b_count + b
+    return np.unique(a * b_count + b, return_inverse=True)[1].ravel()
+
+
+def _span(a: np.ndarray) -> int:
+    return int(a.max()) + 1 if len(a) else 1
+
+
+def _unique_small(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """np.unique(return_index, return_inverse) — by counting when the keys are small numbers."""
+    if len(key) and 0 <= key.min() and key.max() < 4 * len(key) + 1024:
+        present = np.zeros(int(key.max()) + 1, dtype=bool)
+        present[key] = True
+        uniq = np.flatnonzero(present)
+        rank = np.cumsum(present) - 1
+        inverse = rank[key]
+        first = np.full(len(uniq), len(key), dtype=np.int64)
+        np.minimum.at(first, inverse, np.arange(len(key)))
+        return uniq, first, inverse
+    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return uniq, first, inverse.ravel()
+
+
+def _duplicates(errs: _Errors, de_idx, pe_idx, ou_idx, combo_idx, n_pe, n_ou, n_combo) -> None:
+    key = _combine(_combine(_combine(de_idx, pe_idx, n_pe), ou_idx, n_ou), combo_idx, n_combo)
+    order = np.argsort(key, kind="stable")
+    sk = key[order]
+    same = sk[1:] == sk[:-1]
+    if not same.any():
+        return
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    first_of_row = first[inverse.ravel()]
+    dup = first_of_row != np.arange(len(key))
+    pos = errs.rows.positions
+
+    def reason(i: int) -> str:
+        where = pos[first_of_row[i]] if isinstance(pos, list) else int(pos[first_of_row[i]])
+        label = f"line {where}" if isinstance(where, int) else str(where)
+        return f"duplicate of {label} (same data element, period, org unit and disaggregation)"
+
+    errs.rows_where(dup, "key", reason)
+
+
+def _locks(errs, is_locked, de_idx, ou_idx, pe_idx, de_info, ou_info, canon, ok) -> None:
+    """Ask the lock hook once per distinct (org unit, period, data element)."""
+    if not ok.any():
+        return
+    key = _combine(_combine(ou_idx, pe_idx, len(canon)), de_idx, len(de_info))
+    _, first = np.unique(np.where(ok, key, -1), return_index=True)
+    verdict = {}
+    for r in first.tolist():
+        if not ok[r]:
+            continue
+        o, p, d = ou_info[ou_idx[r]], canon[pe_idx[r]], de_info[de_idx[r]]
+        if is_locked(o, p, d):
+            verdict[int(key[r])] = (f"values of {d.code} for {o.code} in {p} are locked (approved); "
+                                    "ask for the approval to be withdrawn first")
+    if verdict:
+        bad = ok & np.isin(key, np.fromiter(verdict, dtype=np.int64))
+        errs.rows_where(bad, "key", lambda i: verdict[int(key[i])])
+
+
+def _empty_resolved(rows: ValueRows) -> ResolvedValues:
+    z = np.zeros(0, dtype=np.int64)
+    return ResolvedValues(0, z, np.zeros(0, dtype=object), [], z, z, [], z, np.zeros(0), None, rows.positions)

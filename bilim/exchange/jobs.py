@@ -1,0 +1,124 @@
+"""Background imports for the upload page: a job row, a thread, progress the page polls.
+
+The import itself is `services.import_file` (all-or-nothing, unchanged). Its progress callback
+updates the job row, except while the import's own transaction is open (a row written there would
+stay invisible to the page, and a dry run rolls it back): then progress goes to memory, which the
+poll reads in this process, and reaches the row when the transaction ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from typing import Any
+
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+from .models import ImportJob
+from .services import ImportReport, import_file
+
+log = logging.getLogger(__name__)
+
+# Tests set this to run jobs in the calling thread (inside their transaction).
+INLINE = False
+# Refresh the analytics warehouse after an import that changed values (as `bilim import` does).
+REFRESH_AFTER_IMPORT = True
+
+_live: dict[uuid.UUID, tuple[int, str]] = {}
+_live_lock = threading.Lock()
+
+
+def report_dict(report: ImportReport) -> dict[str, Any]:
+    """The JSON form of an import report (the API returns it, the job keeps it)."""
+    return {
+        "ok": report.ok, "format": report.format, "source": report.source, "dry_run": report.dry_run,
+        "rows": report.rows, "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
+        "batch": report.batch, "seconds": round(report.seconds, 3), "summary": report.summary(),
+        "errors": [{"line": e.line, "field": e.field, "reason": e.reason} for e in report.errors],
+    }
+
+
+def live_progress(job: ImportJob) -> tuple[int, str]:
+    with _live_lock:
+        return _live.get(job.pk, (job.progress, job.stage))
+
+
+def start(data: bytes, name: str, *, dry_run: bool, user=None, unit_allowed=None) -> ImportJob:
+    job = ImportJob.objects.create(user=user if getattr(user, "pk", None) else None, file_name=name[:255],
+                                   size=len(data), dry_run=dry_run)
+    actor = getattr(user, "username", "") or ""
+    if INLINE:
+        run(job.pk, data, name, dry_run, actor, unit_allowed)
+    else:
+        threading.Thread(target=_thread, args=(job.pk, data, name, dry_run, actor, unit_allowed),
+                         name=f"import-{job.pk}", daemon=True).start()
+    return job
+
+
+def _thread(*args: Any) -> None:
+    close_old_connections()
+    try:
+        run(*args)
+    finally:
+        connection.close()
+
+
+def run(job_id: uuid.UUID, data: bytes, name: str, dry_run: bool, actor: str, unit_allowed=None) -> None:
+    ImportJob.objects.filter(pk=job_id).update(status=ImportJob.Status.RUNNING, stage="reading")
+    outer = len(connection.atomic_blocks)  # transactions opened by the caller (tests run inside one)
+
+    def progress(done: int, total: int, stage: str) -> None:
+        pct = max(0, min(100, int(100 * done / total) if total else 100))
+        with _live_lock:
+            _live[job_id] = (pct, stage)
+        if len(connection.atomic_blocks) <= outer:
+            ImportJob.objects.filter(pk=job_id).update(progress=pct, stage=stage[:32])
+
+    try:
+        report = import_file(data, dry_run=dry_run, actor=actor, progress=progress, name=name,
+                             unit_allowed=unit_allowed)
+        status = ImportJob.Status.DONE if report.ok else ImportJob.Status.REJECTED
+        body = report_dict(report)
+        if REFRESH_AFTER_IMPORT and report.ok and not dry_run and report.created + report.updated:
+            body["refresh"] = _refresh()
+    except Exception as e:  # noqa: BLE001 - the page must say the job ended, whatever happened
+        log.exception("import job %s failed", job_id)
+        status = ImportJob.Status.FAILED
+        body = {"ok": False, "summary": f"the import failed unexpectedly ({type(e).__name__}); nothing was written",
+                "errors": [{"line": "file", "field": "", "reason": str(e)[:500]}]}
+    ImportJob.objects.filter(pk=job_id).update(status=status, progress=100, stage="finished", report=body,
+                                               finished_at=timezone.now())
+    with _live_lock:
+        _live.pop(job_id, None)
+
+
+def _refresh() -> str:
+    """Bring the analytics warehouse up to date after values changed (as the CLI does)."""
+    try:
+        from bilim.analytics.refresh import refresh
+
+        return refresh().summary()
+    except Exception as e:  # noqa: BLE001 - the values are in; the warehouse can be refreshed later
+        log.warning("analytics refresh after an upload failed: %s", e)
+        return f"analytics refresh failed ({type(e).__name__}); run `bilim analytics refresh`"
+
+
+def scope_filter(user):
+    """`unit_allowed` for import_file: None for national users, else a check against their subtree."""
+    from bilim.accounts.permissions import has_national_scope, scoped_unit_ids
+    from bilim.registry.models import OrgUnit
+
+    if user is None or has_national_scope(user):
+        return None
+    ids = scoped_unit_ids(user) or frozenset()
+    cache: dict[str, bool] = {}
+
+    def allowed(code: str) -> bool:
+        if code not in cache:
+            pk = OrgUnit.objects.filter(code=code).values_list("pk", flat=True).first()
+            cache[code] = pk is None or pk in ids  # unknown codes: the import names them
+        return cache[code]
+
+    return allowed

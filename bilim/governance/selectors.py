@@ -1,0 +1,215 @@
+"""Reads for meetings and the control dashboard; every function returns plain data for pages and the API.
+
+`day` is the control date (default today): overdue and on-time are computed for it.
+
+On-time rate = instructions executed by their deadline in force ÷ instructions that have come due
+(executed, or still open past their deadline). Removed instructions and open ones not yet due are
+left out: they say nothing yet about discipline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db.models import QuerySet
+
+from bilim.authority.selectors import act_ref, unit_ref
+from bilim.registry.models import OrgUnit
+
+from .models import OPEN_STATUSES, Instruction, Meeting, Status
+
+# compute(indicator_codes, org_unit_code, periods) -> {code: {period: value or None}}
+TrendCompute = Callable[[Sequence[str], str, Sequence[str]], dict[str, dict[str, float | None]]]
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def meeting_list() -> list[dict[str, Any]]:
+    out = []
+    for m in Meeting.objects.select_related("organizer").prefetch_related("instructions"):
+        out.append({"code": m.code, "kind": m.kind, "kind_label": str(m.get_kind_display()),
+                    "date": m.date.isoformat(), "title": m.title, "venue": m.venue,
+                    "organizer": unit_ref(m.organizer), "chair": m.chair_name,
+                    "participants": m.participants.count(), "instructions": len(m.instructions.all())})
+    return out
+
+
+def get_meeting(code: str) -> Meeting:
+    return Meeting.objects.select_related("organizer", "protocol").get(code=code)
+
+
+def meeting_detail(m: Meeting, day: dt.date | None = None) -> dict[str, Any]:
+    """A meeting with participants, agenda (plenary and sections), reports, proposals and instructions."""
+    day = day or dt.date.today()
+    agenda = [{"order": a.order, "part": a.part, "section": a.section, "title": a.title}
+              for a in m.agenda.all()]
+    reports = [{"order": r.order, "speaker": r.speaker, "body": unit_ref(r.body), "topic": r.topic,
+                "summary": r.summary, "agenda_item": r.agenda_item.order if r.agenda_item else None}
+               for r in m.reports.select_related("body", "agenda_item")]
+    proposals = [{"id": p.pk, "order": p.order, "text": p.text, "proposed_by": unit_ref(p.proposed_by),
+                  "instructions": [i.code for i in p.instructions.all()]}
+                 for p in m.proposals.select_related("proposed_by").prefetch_related("instructions")]
+    return {
+        "code": m.code, "kind": m.kind, "kind_label": str(m.get_kind_display()), "date": m.date.isoformat(),
+        "title": m.title, "venue": m.venue, "summary": m.summary,
+        "organizer": unit_ref(m.organizer),
+        "chair": {"name": m.chair_name, "position": m.chair_position},
+        "protocol": act_ref(m.protocol),
+        "participants": [{"body": unit_ref(p.body), "representative": p.representative, "position": p.position,
+                          "role": p.role} for p in m.participants.select_related("body")],
+        "agenda": agenda,
+        "sections": sorted({a["section"] for a in agenda if a["part"] == "section" and a["section"]}),
+        "reports": reports,
+        "proposals": proposals,
+        "instructions": [instruction_dict(i, day) for i in _instructions().filter(meeting=m)],
+    }
+
+
+def _instructions() -> QuerySet[Instruction]:
+    return (Instruction.objects.select_related("responsible", "meeting", "org_unit")
+            .prefetch_related("co_executors", "status_changes", "extensions"))
+
+
+def instruction_dict(i: Instruction, day: dt.date) -> dict[str, Any]:
+    """An instruction as it stood on `day`: status, deadline in force and overdue are those of that day."""
+    status, deadline, closed = i.state_on(day)
+    overdue = status in OPEN_STATUSES and deadline < day
+    return {
+        "code": i.code, "number": i.number, "text": i.text, "source": i.source, "source_title": i.source_title,
+        "meeting": {"code": i.meeting.code, "date": i.meeting.date.isoformat(), "title": i.meeting.title}
+        if i.meeting else None,
+        "issued_on": i.issued_on.isoformat(),
+        "responsible": unit_ref(i.responsible),
+        "co_executors": [unit_ref(c) for c in i.co_executors.all()],
+        "initial_deadline": i.initial_deadline.isoformat(), "deadline": deadline.isoformat(),
+        "extended": deadline != i.initial_deadline,
+        "control_level": i.control_level, "status": status, "status_label": str(Status(status).label),
+        "closed_on": _iso(closed),
+        "overdue": overdue, "days_overdue": (day - deadline).days if overdue else 0,
+        "executed_on_time": (closed <= deadline) if status == Status.EXECUTED and closed else None,
+        "org_unit": unit_ref(i.org_unit), "indicator_codes": list(i.indicator_codes),
+    }
+
+
+def instruction_list(day: dt.date | None = None, status: str | None = None, responsible: str | None = None,
+                     overdue: bool | None = None, meeting: str | None = None) -> list[dict[str, Any]]:
+    """Instructions as they stood on `day` (default today), filtered by status on that day, responsible
+    body code, overdue on that day and meeting code. Instructions issued after `day` are left out."""
+    day = day or dt.date.today()
+    qs = _instructions().filter(issued_on__lte=day)
+    if responsible:
+        qs = qs.filter(responsible__code=responsible)
+    if meeting:
+        qs = qs.filter(meeting__code=meeting)
+    rows = [instruction_dict(i, day) for i in qs]
+    if status:
+        rows = [r for r in rows if r["status"] == status]
+    if overdue is not None:
+        rows = [r for r in rows if r["overdue"] is overdue]
+    return rows
+
+
+def get_instruction(code: str) -> Instruction:
+    return _instructions().get(code=code)
+
+
+def instruction_detail(i: Instruction, day: dt.date | None = None) -> dict[str, Any]:
+    """One instruction with its proposal, status history, extensions and execution reports."""
+    day = day or dt.date.today()
+    d = instruction_dict(i, day)
+    d["proposal"] = {"id": i.proposal.pk, "text": i.proposal.text} if i.proposal else None
+    d["status_history"] = [{"date": c.date.isoformat(), "from": c.from_status, "to": c.to_status, "note": c.note}
+                           for c in i.status_changes.all()]
+    d["extensions"] = [{"date": e.date.isoformat(), "old_deadline": e.old_deadline.isoformat(),
+                        "new_deadline": e.new_deadline.isoformat(), "reason": e.reason, "decision": e.decision,
+                        "act": act_ref(e.legal_act)} for e in i.extensions.select_related("legal_act")]
+    d["execution_reports"] = [{"date": r.date.isoformat(), "body": unit_ref(r.body), "text": r.text,
+                               "attachment_name": r.attachment_name, "attachment_sha256": r.attachment_sha256}
+                              for r in i.execution_reports.select_related("body")]
+    return d
+
+
+def _rate(num: int, den: int) -> float | None:
+    return round(100.0 * num / den, 1) if den else None
+
+
+def control_summary(day: dt.date | None = None, responsible: str | None = None,
+                    meeting: str | None = None) -> dict[str, Any]:
+    """The control dashboard: counts by responsible body and status, on-time rate, the overdue list."""
+    day = day or dt.date.today()
+    qs = _instructions().filter(issued_on__lte=day)
+    if responsible:
+        qs = qs.filter(responsible__code=responsible)
+    if meeting:
+        qs = qs.filter(meeting__code=meeting)
+    blank = {"total": 0, Status.NEW.value: 0, Status.IN_PROGRESS.value: 0, Status.EXECUTED.value: 0,
+             Status.REMOVED.value: 0, "overdue": 0, "executed_on_time": 0, "executed_late": 0}
+    by_body: dict[int, dict[str, Any]] = {}
+    totals = dict(blank)
+    overdue_list = []
+    for i in qs:
+        d = instruction_dict(i, day)
+        row = by_body.setdefault(i.responsible_id, {"body": unit_ref(i.responsible), **blank})
+        for target in (row, totals):
+            target["total"] += 1
+            target[d["status"]] += 1
+            target["overdue"] += d["overdue"]
+            if d["executed_on_time"] is True:
+                target["executed_on_time"] += 1
+            elif d["executed_on_time"] is False:
+                target["executed_late"] += 1
+        if d["overdue"]:
+            overdue_list.append(d)
+    for target in (*by_body.values(), totals):
+        target["on_time_rate"] = _rate(target["executed_on_time"], target["executed"] + target["overdue"])
+    overdue_list.sort(key=lambda d: (-d["days_overdue"], d["code"]))
+    rows = sorted(by_body.values(), key=lambda r: (-r["overdue"], r["body"]["code"]))
+    return {"date": day.isoformat(), "totals": totals, "by_body": rows, "overdue": overdue_list}
+
+
+def school_years_between(start: dt.date, end: dt.date) -> list[str]:
+    """School-year periods ('2019S') whose census (1 October) falls in [the last one before `start`, `end`].
+
+    The first is the baseline: the latest figure known when the decision was taken.
+    """
+    first = start.year if start >= dt.date(start.year, 10, 1) else start.year - 1
+    last = end.year if end >= dt.date(end.year, 10, 1) else end.year - 1
+    if first > last:
+        return [f"{first}S"]
+    return [f"{y}S" for y in range(first, last + 1)]
+
+
+def indicator_trend(instruction: Instruction, compute: TrendCompute, day: dt.date | None = None,
+                    periods: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """How each linked indicator has moved since the decision, at the instruction's org unit.
+
+    `compute(codes, org_unit_code, periods)` returns {code: {period: value}}; the analytics engine
+    supplies it (tests pass a stub). Periods default to school years from the baseline to `day`.
+    """
+    day = day or dt.date.today()
+    codes = list(instruction.indicator_codes)
+    if not codes or instruction.org_unit is None:
+        return []
+    periods = list(periods) if periods is not None else school_years_between(instruction.issued_on, day)
+    values = compute(codes, instruction.org_unit.code, periods) or {}
+    out = []
+    for code in codes:
+        series = [{"period": p, "value": (values.get(code) or {}).get(p)} for p in periods]
+        known = [s for s in series if s["value"] is not None]
+        baseline = known[0] if known else None
+        latest = known[-1] if known else None
+        change = (latest["value"] - baseline["value"]) if baseline and latest and latest is not baseline else None
+        out.append({"code": code, "org_unit": instruction.org_unit.code, "series": series,
+                    "baseline": baseline, "latest": latest, "change": change})
+    return out
+
+
+def bodies_with_instructions() -> list[dict[str, Any]]:
+    """Responsible bodies that have any instruction (for a filter drop-down)."""
+    ids = Instruction.objects.values("responsible_id").distinct()
+    return [unit_ref(u) for u in OrgUnit.objects.filter(pk__in=ids).order_by("code")]
+

@@ -1,0 +1,25 @@
+from django.contrib import admin
+
+from .models import BudgetLine, Milestone, Project
+
+
+class BudgetInline(admin.TabularInline):
+    model = BudgetLine
+    extra = 0
+
+
+class MilestoneInline(admin.TabularInline):
+    model = Milestone
+    extra = 0
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    """Status and completion date change only through projects.services (workflow + audit)."""
+
+    list_display = ("code", "type", "title_en", "territory", "status", "places")
+    list_filter = ("type", "status")
+    search_fields = ("code", "title_kk", "title_ru", "title_en")
+    raw_id_fields = ("territory", "organizations", "instruction")
+    readonly_fields = ("status", "completed_on")
+    inlines = [BudgetInline, MilestoneInline]

@@ -1,0 +1,47 @@
+"""REST endpoints for capital programmes (mounted at /api/v1/projects/)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import Router
+from ninja.errors import HttpError
+
+from bilim.authority.api import parse_date
+
+from . import selectors
+from .models import Project, ProjectStatus, ProjectType
+
+router = Router(tags=["projects"])
+
+
+def _check_choice(name: str, value: str | None, allowed: list[str]) -> None:
+    if value and value not in allowed:
+        raise HttpError(400, f"{name}: '{value}' is not one of {', '.join(allowed)}")
+
+
+@router.get("/projects", summary="Capital projects, filtered by region code, type and status")
+def projects(request, region: str | None = None, type: str | None = None, status: str | None = None,
+             date: str | None = None) -> list[dict[str, Any]]:
+    _check_choice("type", type, ProjectType.values)
+    _check_choice("status", status, ProjectStatus.values)
+    return selectors.project_list(parse_date(date), region=region, type=type, status=status)
+
+
+@router.get("/projects/{code}", summary="A project: budget by year, milestones, status history, location")
+def project(request, code: str, date: str | None = None) -> dict[str, Any]:
+    try:
+        p = selectors.get_project(code)
+    except Project.DoesNotExist as e:
+        raise HttpError(404, f"No project with code '{code}'") from e
+    return selectors.project_detail(p, parse_date(date))
+
+
+@router.get("/dashboard", summary="Programme dashboard by region and type: budget execution, delays, places")
+def dashboard(request, date: str | None = None, region: str | None = None, year: int | None = None) -> dict[str, Any]:
+    return selectors.dashboard(parse_date(date), region=region, year=year)
+
+
+@router.get("/map", summary="Project locations for the map")
+def project_map(request, date: str | None = None, region: str | None = None) -> list[dict[str, Any]]:
+    return selectors.project_map(parse_date(date), region=region)

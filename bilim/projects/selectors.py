@@ -1,0 +1,222 @@
+"""Reads for capital programmes: lists, a project card, the programme dashboard and the project map.
+
+Everything is plain data (money as float KZT, dates as ISO strings). A project's region is the
+region above its territory on the day asked (default today).
+
+Deficit of places is not known to the registry alone (pupils over capacity need enrolment), so the
+dashboard takes a `deficit(region_codes, day)` callable returning, per region code,
+{"pupils_over_capacity": int | None, "shift3_schools": int | None, "shift3_pupils": int | None}.
+`registry_deficit` is the default: it counts three-shift schools from the registry and leaves the
+pupil figures to the analytics engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+
+from bilim.authority.selectors import unit_ref
+from bilim.registry import selectors as registry
+from bilim.registry.models import Kind, OrgType, OrgUnit
+
+from .models import Project, ProjectStatus, ProjectType
+
+DeficitFn = Callable[[Sequence[str], dt.date], dict[str, dict[str, int | None]]]
+
+
+def region_of(unit: OrgUnit, day: dt.date) -> OrgUnit | None:
+    """The region (oblast or city of republican significance) `unit` lies in on `day`, or itself."""
+    if unit.kind == Kind.REGION:
+        return unit
+    return next((a for a in registry.ancestors(unit, day) if a.kind == Kind.REGION), None)
+
+
+def _projects() -> QuerySet[Project]:
+    return (Project.objects.select_related("territory", "instruction")
+            .prefetch_related("organizations", "budget_lines", "milestones"))
+
+
+def _money(x: Decimal) -> float:
+    return round(float(x), 2)
+
+
+def _pct(num: Decimal | float, den: Decimal | float) -> float | None:
+    return round(100.0 * float(num) / float(den), 1) if den else None
+
+
+def _budget(p: Project, year: int | None = None) -> tuple[Decimal, Decimal]:
+    lines = [b for b in p.budget_lines.all() if year is None or b.year == year]
+    return sum((b.planned for b in lines), Decimal(0)), sum((b.spent for b in lines), Decimal(0))
+
+
+def _delayed(p: Project, day: dt.date) -> int:
+    return sum(1 for m in p.milestones.all() if m.is_delayed(day))
+
+
+def _places_added(p: Project, day: dt.date) -> int:
+    return p.places if p.status == ProjectStatus.COMPLETED and p.completed_on and p.completed_on <= day else 0
+
+
+def project_summary(p: Project, day: dt.date, region: OrgUnit | None = None) -> dict[str, Any]:
+    planned, spent = _budget(p)
+    region = region if region is not None else region_of(p.territory, day)
+    return {
+        "code": p.code, "type": p.type, "type_label": str(ProjectType(p.type).label), "title": p.title,
+        "status": p.status, "status_label": str(ProjectStatus(p.status).label),
+        "territory": unit_ref(p.territory), "region": unit_ref(region),
+        "organizations": [unit_ref(o) for o in p.organizations.all()],
+        "places": p.places, "places_added": _places_added(p, day),
+        "completed_on": p.completed_on.isoformat() if p.completed_on else None,
+        "planned": _money(planned), "spent": _money(spent), "execution_pct": _pct(spent, planned),
+        "delayed_milestones": _delayed(p, day),
+        "instruction": p.instruction.code if p.instruction else None, "programme": p.programme,
+    }
+
+
+def project_list(day: dt.date | None = None, region: str | None = None, type: str | None = None,
+                 status: str | None = None) -> list[dict[str, Any]]:
+    """Projects with budget totals and delays, filtered by region code (as of `day`), type and status."""
+    day = day or dt.date.today()
+    qs = _projects()
+    if type:
+        qs = qs.filter(type=type)
+    if status:
+        qs = qs.filter(status=status)
+    out = []
+    for p in qs:
+        reg = region_of(p.territory, day)
+        if region and (reg is None or reg.code != region):
+            continue
+        out.append(project_summary(p, day, reg))
+    return out
+
+
+def get_project(code: str) -> Project:
+    return _projects().get(code=code)
+
+
+def project_detail(p: Project, day: dt.date | None = None) -> dict[str, Any]:
+    """A project card: summary, description, budget by year, milestones with delays, status history."""
+    day = day or dt.date.today()
+    d = project_summary(p, day)
+    d["description"] = p.description
+    d["budget"] = [{"year": b.year, "planned": _money(b.planned), "spent": _money(b.spent),
+                    "execution_pct": _pct(b.spent, b.planned)} for b in p.budget_lines.all()]
+    d["milestones"] = [{"order": m.order, "kind": m.kind, "name": m.name, "planned_date": m.planned_date.isoformat(),
+                        "actual_date": m.actual_date.isoformat() if m.actual_date else None,
+                        "delayed": m.is_delayed(day), "delay_days": m.delay_days(day)} for m in p.milestones.all()]
+    d["status_history"] = [{"date": c.date.isoformat(), "from": c.from_status, "to": c.to_status, "note": c.note}
+                           for c in p.status_changes.all()]
+    d["location"] = _location(p)
+    if p.instruction:
+        d["instruction"] = {"code": p.instruction.code, "text": p.instruction.text, "status": p.instruction.status}
+    return d
+
+
+def registry_deficit(region_codes: Sequence[str], day: dt.date) -> dict[str, dict[str, int | None]]:
+    """Three-shift schools per region from the registry; pupil figures are left to analytics (None)."""
+    out: dict[str, dict[str, int | None]] = {}
+    for code in region_codes:
+        try:
+            region = OrgUnit.objects.get(code=code)
+        except OrgUnit.DoesNotExist:
+            continue
+        schools = registry.descendants(region, day, kind=Kind.ORGANIZATION).filter(
+            org_type__in=[OrgType.SCHOOL, OrgType.BOARDING, OrgType.SPECIAL])
+        out[code] = {"pupils_over_capacity": None, "shift3_schools": schools.filter(shifts=3).count(),
+                     "shift3_pupils": None}
+    return out
+
+
+def _blank() -> dict[str, Any]:
+    return {"projects": 0, "planned": Decimal(0), "spent": Decimal(0), "delayed_milestones": 0,
+            "delayed_projects": 0, "places_planned": 0, "places_added": 0, "completed": 0}
+
+
+def _finish(row: dict[str, Any]) -> dict[str, Any]:
+    row["execution_pct"] = _pct(row["spent"], row["planned"])
+    row["planned"], row["spent"] = _money(row["planned"]), _money(row["spent"])
+    return row
+
+
+def dashboard(day: dt.date | None = None, region: str | None = None, year: int | None = None,
+              deficit: DeficitFn | None = registry_deficit) -> dict[str, Any]:
+    """Programme dashboard by region, by type and by region × type.
+
+    Each row: projects, planned, spent, execution_pct, delayed_milestones, delayed_projects,
+    places_planned (non-cancelled), places_added (completed by `day`), completed. `year` limits the
+    money to one budget year. Region rows carry `deficit` from the callable (None to skip it) and
+    `places_vs_overcapacity_pct` when pupils over capacity are known.
+    """
+    day = day or dt.date.today()
+    by_region: dict[str, dict[str, Any]] = {}
+    by_type: dict[str, dict[str, Any]] = {}
+    by_pair: dict[tuple[str, str], dict[str, Any]] = {}
+    totals = _blank()
+    for p in _projects():
+        reg = region_of(p.territory, day)
+        reg_code = reg.code if reg else ""
+        if region and reg_code != region:
+            continue
+        planned, spent = _budget(p, year)
+        delayed = _delayed(p, day)
+        rows = [
+            by_region.setdefault(reg_code, {"region": unit_ref(reg), **_blank()}),
+            by_type.setdefault(p.type, {"type": p.type, "type_label": str(ProjectType(p.type).label), **_blank()}),
+            by_pair.setdefault((reg_code, p.type), {"region": unit_ref(reg), "type": p.type, **_blank()}),
+            totals,
+        ]
+        for row in rows:
+            row["projects"] += 1
+            row["planned"] += planned
+            row["spent"] += spent
+            row["delayed_milestones"] += delayed
+            row["delayed_projects"] += 1 if delayed else 0
+            row["places_planned"] += p.places if p.status != ProjectStatus.CANCELLED else 0
+            row["places_added"] += _places_added(p, day)
+            row["completed"] += 1 if p.status == ProjectStatus.COMPLETED else 0
+    deficits = deficit([c for c in by_region if c], day) if deficit is not None else {}
+    for code, row in by_region.items():
+        d = deficits.get(code)
+        row["deficit"] = d
+        over = d.get("pupils_over_capacity") if d else None
+        row["places_vs_overcapacity_pct"] = _pct(row["places_added"], over) if over else None
+    return {
+        "date": day.isoformat(), "year": year,
+        "totals": _finish(totals),
+        "by_region": [_finish(r) for _, r in sorted(by_region.items())],
+        "by_type": [_finish(r) for _, r in sorted(by_type.items())],
+        "by_region_type": [_finish(r) for _, r in sorted(by_pair.items())],
+    }
+
+
+def _location(p: Project) -> dict[str, float] | None:
+    if p.lat is not None and p.lon is not None:
+        return {"lat": p.lat, "lon": p.lon}
+    for o in sorted(p.organizations.all(), key=lambda o: o.code):
+        if o.lat is not None and o.lon is not None:
+            return {"lat": o.lat, "lon": o.lon}
+    if p.territory.lat is not None and p.territory.lon is not None:
+        return {"lat": p.territory.lat, "lon": p.territory.lon}
+    return None
+
+
+def project_map(day: dt.date | None = None, region: str | None = None) -> list[dict[str, Any]]:
+    """Points for the project map (projects with a known location: their own, an organization's or
+    the territory's); each carries code, title, type, status, region, places and lat/lon."""
+    day = day or dt.date.today()
+    out = []
+    for p in _projects():
+        reg = region_of(p.territory, day)
+        if region and (reg is None or reg.code != region):
+            continue
+        loc = _location(p)
+        if loc is None:
+            continue
+        out.append({"code": p.code, "title": p.title, "type": p.type, "status": p.status,
+                    "region": reg.code if reg else None, "places": p.places, **loc})
+    return out

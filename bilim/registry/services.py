@@ -1,0 +1,443 @@
+"""Writes to the registry. Every change is a `Restructuring` event applied in one transaction.
+
+Rules kept here (and nowhere else):
+- relations are effective-dated; an event ends the interval in force and starts a new one on its date;
+- an event may not be dated before a later change of the same relation (history is append-only);
+- a unit's territorial intervals may not overlap and may leave gaps only while the unit is closed;
+- every event is audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from bilim.audit import services as audit
+
+from .models import (
+    ALLOWED_PARENT_KINDS,
+    GoverningRelation,
+    Kind,
+    LegalAct,
+    NameRecord,
+    OrgUnit,
+    Restructuring,
+    TerritorialRelation,
+)
+
+EK = Restructuring.EventKind
+
+
+class RegistryError(ValidationError):
+    """A restructuring that would break the registry's invariants; the message says which and why."""
+
+
+@dataclass
+class UnitSpec:
+    """What is needed to open a unit."""
+
+    code: str
+    kind: str
+    name_kk: str
+    name_ru: str = ""
+    name_en: str = ""
+    parent: OrgUnit | None = None
+    governing_body: OrgUnit | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+def _snapshot(unit: OrgUnit) -> dict[str, Any]:
+    return {
+        "code": unit.code, "kind": unit.kind, "org_type": unit.org_type, "subtype": unit.subtype,
+        "name_kk": unit.name_kk, "name_ru": unit.name_ru, "name_en": unit.name_en,
+        "opened": unit.opened.isoformat() if unit.opened else None,
+        "closed": unit.closed.isoformat() if unit.closed else None,
+    }
+
+
+def _new_event(kind: str, date: dt.date, act: LegalAct, description: str, actor: str,
+               subjects: Iterable[OrgUnit] = (), details: dict | None = None,
+               reverses: Restructuring | None = None) -> Restructuring:
+    if act.pk is None:
+        act.save()
+    ev = Restructuring.objects.create(
+        kind=kind, effective_date=date, legal_act=act, description=description,
+        details=details or {}, reverses=reverses, recorded_by=actor,
+    )
+    ev.subjects.set(list(subjects))
+    return ev
+
+
+def _check_parent(unit: OrgUnit, parent: OrgUnit, date: dt.date) -> None:
+    allowed = ALLOWED_PARENT_KINDS[unit.kind]
+    if parent.kind not in allowed:
+        raise RegistryError(
+            f"{unit.code} ({unit.kind}) cannot be placed under {parent.code} ({parent.kind}); "
+            f"allowed parent kinds: {', '.join(sorted(allowed)) or 'none'}"
+        )
+    if not parent.exists_on(date):
+        raise RegistryError(f"Parent {parent.code} does not exist on {date.isoformat()}")
+    # no cycles: the new parent must not be the unit itself or one of its descendants on that date
+    node: OrgUnit | None = parent
+    seen = 0
+    while node is not None and seen < 64:
+        if node.pk == unit.pk:
+            raise RegistryError(f"Placing {unit.code} under {parent.code} would create a cycle")
+        link = TerritorialRelation.objects.filter(unit=node, valid_from__lte=date).filter(
+            _open_on(date)).select_related("parent").first()
+        node = link.parent if link else None
+        seen += 1
+
+
+def _check_body(unit: OrgUnit, body: OrgUnit, date: dt.date) -> None:
+    if body.kind != Kind.AUTHORITY:
+        raise RegistryError(f"Governing body {body.code} must be an authority, not a {body.kind}")
+    if unit.kind not in (Kind.ORGANIZATION, Kind.AUTHORITY):
+        raise RegistryError(f"Only organizations and authorities have a governing body, not a {unit.kind}")
+    if body.pk == unit.pk:
+        raise RegistryError(f"{unit.code} cannot govern itself")
+    if not body.exists_on(date):
+        raise RegistryError(f"Governing body {body.code} does not exist on {date.isoformat()}")
+
+
+def _open_on(date: dt.date):
+    from django.db.models import Q
+
+    return Q(valid_to__isnull=True) | Q(valid_to__gt=date)
+
+
+def _switch(model: type, unit: OrgUnit, other_field: str, other: OrgUnit | None, date: dt.date,
+            event: Restructuring) -> None:
+    """End the interval in force on `date` and, if `other` is given, start a new one from `date`."""
+    later = model.objects.filter(unit=unit, valid_from__gt=date).order_by("valid_from").first()
+    if later is not None:
+        raise RegistryError(
+            f"{unit.code} already has a change dated {later.valid_from.isoformat()}; an event dated "
+            f"{date.isoformat()} cannot be inserted before it. Record a new event instead."
+        )
+    current = model.objects.filter(unit=unit, valid_from__lte=date).filter(_open_on(date)).first()
+    if current is not None:
+        if current.valid_from == date:
+            raise RegistryError(
+                f"{unit.code} already changed on {date.isoformat()}; two changes of the same relation "
+                "on one day are not allowed"
+            )
+        if other is not None and getattr(current, f"{other_field}_id") == other.pk:
+            raise RegistryError(f"{unit.code} is already under {other.code} on {date.isoformat()}")
+        current.valid_to = date
+        current.save(update_fields=["valid_to"])
+    if other is not None:
+        model.objects.create(unit=unit, valid_from=date, event=event, **{other_field: other})
+
+
+def check_intervals(unit: OrgUnit) -> None:
+    """Intervals of each relation may not overlap; gaps are allowed only while the unit is closed."""
+    for model, label in ((TerritorialRelation, "territorial parent"), (GoverningRelation, "governing body")):
+        links = list(model.objects.filter(unit=unit).order_by("valid_from"))
+        for a, b in zip(links, links[1:], strict=False):
+            if a.valid_to is None or a.valid_to > b.valid_from:
+                raise RegistryError(f"{unit.code}: {label} intervals overlap at {b.valid_from.isoformat()}")
+            if a.valid_to < b.valid_from:
+                raise RegistryError(
+                    f"{unit.code}: {label} has a gap {a.valid_to.isoformat()}..{b.valid_from.isoformat()} "
+                    "while the unit is open"
+                )
+        if model is TerritorialRelation and unit.kind != Kind.REPUBLIC and links:
+            if unit.closed is None and links[-1].valid_to is not None:
+                raise RegistryError(f"{unit.code} is open but has no {label} after {links[-1].valid_to}")
+
+
+def _create_unit(spec: UnitSpec, date: dt.date, event: Restructuring) -> OrgUnit:
+    if OrgUnit.objects.filter(code=spec.code).exists():
+        raise RegistryError(f"Code {spec.code} is already used by another unit")
+    unit = OrgUnit(code=spec.code, kind=spec.kind, name_kk=spec.name_kk, name_ru=spec.name_ru,
+                   name_en=spec.name_en, opened=date, **spec.attrs)
+    unit.full_clean()
+    if spec.parent is None and unit.kind != Kind.REPUBLIC:
+        raise RegistryError(f"{spec.code}: a {unit.kind} needs a territorial parent")
+    unit.save()
+    if spec.parent is not None:
+        _check_parent(unit, spec.parent, date)
+        TerritorialRelation.objects.create(unit=unit, parent=spec.parent, valid_from=date, event=event)
+    if spec.governing_body is not None:
+        _check_body(unit, spec.governing_body, date)
+        GoverningRelation.objects.create(unit=unit, body=spec.governing_body, valid_from=date, event=event)
+    NameRecord.objects.create(unit=unit, valid_from=date, event=event, name_kk=unit.name_kk,
+                              name_ru=unit.name_ru, name_en=unit.name_en)
+    return unit
+
+
+@transaction.atomic
+def open_unit(spec: UnitSpec, date: dt.date, act: LegalAct, actor: str = "", description: str = "") -> OrgUnit:
+    """Open (register) a new unit under its parent and governing body from `date`."""
+    event = _new_event(EK.OPEN, date, act, description or f"Open {spec.code}", actor)
+    unit = _create_unit(spec, date, event)
+    event.subjects.add(unit)
+    audit.record(actor, "registry.open", "OrgUnit", unit.code, None, _snapshot(unit))
+    return unit
+
+
+def _children_on(unit: OrgUnit, date: dt.date) -> list[OrgUnit]:
+    ids = TerritorialRelation.objects.filter(parent=unit, valid_from__lte=date).filter(_open_on(date)).values("unit_id")
+    return list(OrgUnit.objects.filter(pk__in=ids))
+
+
+def _governed_on(unit: OrgUnit, date: dt.date) -> list[OrgUnit]:
+    ids = GoverningRelation.objects.filter(body=unit, valid_from__lte=date).filter(_open_on(date)).values("unit_id")
+    return list(OrgUnit.objects.filter(pk__in=ids))
+
+
+def _close(unit: OrgUnit, date: dt.date, event: Restructuring) -> None:
+    if not unit.exists_on(date):
+        raise RegistryError(f"{unit.code} is not open on {date.isoformat()}")
+    kids = _children_on(unit, date)
+    if kids:
+        raise RegistryError(
+            f"{unit.code} still has {len(kids)} child unit(s) on {date.isoformat()} (e.g. {kids[0].code}); "
+            "move or close them first"
+        )
+    governed = _governed_on(unit, date)
+    if governed:
+        raise RegistryError(
+            f"{unit.code} still governs {len(governed)} unit(s) on {date.isoformat()} (e.g. {governed[0].code}); "
+            "transfer them first"
+        )
+    for model in (TerritorialRelation, GoverningRelation, NameRecord):
+        model.objects.filter(unit=unit, valid_from__lte=date).filter(_open_on(date)).update(valid_to=date)
+    unit.closed = date
+    unit.save(update_fields=["closed"])
+
+
+@transaction.atomic
+def close_unit(unit: OrgUnit, date: dt.date, act: LegalAct, actor: str = "", description: str = "") -> Restructuring:
+    """Close a unit; it must have no children and govern nobody on that date."""
+    before = _snapshot(unit)
+    event = _new_event(EK.CLOSE, date, act, description or f"Close {unit.code}", actor, [unit])
+    _close(unit, date, event)
+    check_intervals(unit)
+    audit.record(actor, "registry.close", "OrgUnit", unit.code, before, _snapshot(unit))
+    return event
+
+
+def _move(unit: OrgUnit, parent: OrgUnit, date: dt.date, event: Restructuring) -> None:
+    if not unit.exists_on(date):
+        raise RegistryError(f"{unit.code} is not open on {date.isoformat()}")
+    _check_parent(unit, parent, date)
+    _switch(TerritorialRelation, unit, "parent", parent, date, event)
+    check_intervals(unit)
+
+
+@transaction.atomic
+def move_unit(unit: OrgUnit, new_parent: OrgUnit, date: dt.date, act: LegalAct, actor: str = "",
+              description: str = "", reverses: Restructuring | None = None) -> Restructuring:
+    """Change a unit's territorial parent from `date`."""
+    old = parent_code(unit, date)
+    event = _new_event(EK.MOVE, date, act, description or f"Move {unit.code} from {old} to {new_parent.code}",
+                       actor, [unit, new_parent], {"from": old, "to": new_parent.code}, reverses)
+    _move(unit, new_parent, date, event)
+    audit.record(actor, "registry.move", "OrgUnit", unit.code, {"parent": old}, {"parent": new_parent.code,
+                 "date": date.isoformat()})
+    return event
+
+
+@transaction.atomic
+def transfer_units(units: Sequence[OrgUnit], new_body: OrgUnit, date: dt.date, act: LegalAct, actor: str = "",
+                   description: str = "", reverses: Restructuring | None = None) -> Restructuring:
+    """Change the governing body of one or more units from `date` (one event, one legal act)."""
+    units = list(units)
+    if not units:
+        raise RegistryError("A transfer needs at least one unit")
+    details = {"to": new_body.code, "from": {u.code: body_code(u, date) for u in units}}
+    event = _new_event(EK.TRANSFER, date, act,
+                       description or f"Transfer {len(units)} unit(s) to {new_body.code}",
+                       actor, [*units, new_body], details, reverses)
+    rows = []
+    for u in units:
+        if not u.exists_on(date):
+            raise RegistryError(f"{u.code} is not open on {date.isoformat()}")
+        _check_body(u, new_body, date)
+        _switch(GoverningRelation, u, "body", new_body, date, event)
+        check_intervals(u)
+        rows.append((actor, "registry.transfer", "OrgUnit", u.code, {"body": details["from"][u.code]},
+                     {"body": new_body.code, "date": date.isoformat()}))
+    audit.record_many(rows)
+    return event
+
+
+@transaction.atomic
+def rename_unit(unit: OrgUnit, date: dt.date, act: LegalAct, name_kk: str, name_ru: str = "", name_en: str = "",
+                actor: str = "", description: str = "", reverses: Restructuring | None = None) -> Restructuring:
+    """Give a unit new names from `date`; the old names stay in its history."""
+    before = _snapshot(unit)
+    event = _new_event(EK.RENAME, date, act, description or f"Rename {unit.code}", actor, [unit],
+                       {"from": {"kk": unit.name_kk, "ru": unit.name_ru, "en": unit.name_en},
+                        "to": {"kk": name_kk, "ru": name_ru, "en": name_en}}, reverses)
+    later = NameRecord.objects.filter(unit=unit, valid_from__gte=date).exists()
+    if later:
+        raise RegistryError(f"{unit.code} already has a name change on or after {date.isoformat()}")
+    NameRecord.objects.filter(unit=unit, valid_from__lt=date).filter(_open_on(date)).update(valid_to=date)
+    NameRecord.objects.create(unit=unit, valid_from=date, event=event, name_kk=name_kk, name_ru=name_ru,
+                              name_en=name_en)
+    unit.name_kk, unit.name_ru, unit.name_en = name_kk, name_ru or unit.name_ru, name_en or unit.name_en
+    unit.save(update_fields=["name_kk", "name_ru", "name_en"])
+    audit.record(actor, "registry.rename", "OrgUnit", unit.code, before, _snapshot(unit))
+    return event
+
+
+@transaction.atomic
+def split_unit(source: OrgUnit, parts: Sequence[tuple[UnitSpec | OrgUnit, Sequence[OrgUnit]]], date: dt.date,
+               act: LegalAct, close_source: bool = False, actor: str = "", description: str = "") -> Restructuring:
+    """Split `source`: open new units (or use existing ones) and move the listed children into each.
+
+    With `close_source` the source disappears (all its children must be moved); otherwise it keeps
+    what was not moved — e.g. East Kazakhstan Region after Abai Region was formed from it in 2022.
+    """
+    event = _new_event(EK.SPLIT, date, act, description or f"Split {source.code}", actor, [source],
+                       {"source": source.code, "parts": {}})
+    for target_or_spec, children in parts:
+        target = _create_unit(target_or_spec, date, event) if isinstance(target_or_spec, UnitSpec) else target_or_spec
+        event.subjects.add(target)
+        moved = []
+        for child in children:
+            if parent_code(child, date) != source.code:
+                raise RegistryError(f"{child.code} is not under {source.code} on {date.isoformat()}")
+            _move(child, target, date, event)
+            moved.append(child.code)
+        event.details["parts"][target.code] = moved
+        audit.record(actor, "registry.split", "OrgUnit", target.code, {"parent_of_children": source.code},
+                     {"children": moved, "date": date.isoformat()})
+    if close_source:
+        _close(source, date, event)
+        check_intervals(source)
+    event.details["source_closed"] = close_source
+    event.save(update_fields=["details"])
+    return event
+
+
+@transaction.atomic
+def merge_units(sources: Sequence[OrgUnit], target: UnitSpec | OrgUnit, date: dt.date, act: LegalAct,
+                actor: str = "", description: str = "") -> Restructuring:
+    """Merge `sources` into `target` (new or existing): their children move to it, they close."""
+    event = _new_event(EK.MERGE, date, act, description or "Merge", actor, sources, {"sources": [s.code for s in sources]})
+    tgt = _create_unit(target, date, event) if isinstance(target, UnitSpec) else target
+    event.subjects.add(tgt)
+    for src in sources:
+        if src.pk == tgt.pk:
+            raise RegistryError(f"{src.code} cannot be merged into itself")
+        for child in _children_on(src, date):
+            _move(child, tgt, date, event)
+        for governed in _governed_on(src, date):
+            if tgt.kind != Kind.AUTHORITY:
+                raise RegistryError(f"{src.code} governs units; it can only merge into an authority")
+            _switch(GoverningRelation, governed, "body", tgt, date, event)
+        _close(src, date, event)
+        check_intervals(src)
+        audit.record(actor, "registry.merge", "OrgUnit", src.code, None, {"into": tgt.code, "date": date.isoformat()})
+    event.details["target"] = tgt.code
+    event.save(update_fields=["details"])
+    return event
+
+
+@transaction.atomic
+def reverse_event(event: Restructuring, date: dt.date, act: LegalAct, actor: str = "") -> Restructuring:
+    """Undo a move, transfer or rename by a later event of the same kind (history is never edited)."""
+    if date <= event.effective_date:
+        raise RegistryError("A reversal must be dated after the event it reverses")
+    desc = f"Reversal of event #{event.pk} ({event.get_kind_display()} of {event.effective_date})"
+    if event.kind == EK.MOVE:
+        unit = OrgUnit.objects.get(code=event.subjects.exclude(code=event.details["to"]).first().code)
+        return move_unit(unit, OrgUnit.objects.get(code=event.details["from"]), date, act, actor, desc, event)
+    if event.kind == EK.TRANSFER:
+        by_old: dict[str, list[OrgUnit]] = {}
+        for code, old in event.details["from"].items():
+            if old is None:
+                raise RegistryError(f"{code} had no governing body before the event; nothing to restore")
+            by_old.setdefault(old, []).append(OrgUnit.objects.get(code=code))
+        last = None
+        for old, units in by_old.items():
+            last = transfer_units(units, OrgUnit.objects.get(code=old), date, act, actor, desc, event)
+        assert last is not None
+        return last
+    if event.kind == EK.RENAME:
+        unit = event.subjects.get()
+        old = event.details["from"]
+        return rename_unit(unit, date, act, old["kk"], old["ru"], old["en"], actor, desc, event)
+    raise RegistryError(f"Events of kind '{event.kind}' are reversed by the opposite event (e.g. open after close)")
+
+
+def parent_code(unit: OrgUnit, date: dt.date) -> str | None:
+    link = TerritorialRelation.objects.filter(unit=unit, valid_from__lte=date).filter(_open_on(date)).select_related(
+        "parent").first()
+    return link.parent.code if link else None
+
+
+def body_code(unit: OrgUnit, date: dt.date) -> str | None:
+    link = GoverningRelation.objects.filter(unit=unit, valid_from__lte=date).filter(_open_on(date)).select_related(
+        "body").first()
+    return link.body.code if link else None
+
+
+def _chunks(items: Sequence[str], size: int = 900) -> Iterable[Sequence[str]]:
+    """Slices small enough for any database's limit on query parameters (SQLite 32766, PostgreSQL 65535)."""
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+@transaction.atomic
+def bulk_register(specs: Sequence[UnitSpec], date: dt.date, act: LegalAct, actor: str = "",
+                  description: str = "Initial registration") -> Restructuring:
+    """Register many units at once (initial load, demo, large imports): one event, one audit batch.
+
+    Checks the same invariants as `open_unit`, but in memory, so a national registry loads in seconds.
+    Parents and governing bodies must already exist or come earlier in `specs`.
+    """
+    event = _new_event(EK.OPEN, date, act, description, actor)
+    codes = [s.code for s in specs]
+    if len(set(codes)) != len(codes):
+        raise RegistryError("Duplicate codes in the batch")
+    clash: list[str] = []
+    for chunk in _chunks(codes):
+        clash += OrgUnit.objects.filter(code__in=chunk).values_list("code", flat=True)[:5]
+    if clash:
+        raise RegistryError(f"Codes already in use: {', '.join(clash)}")
+    units = []
+    for s in specs:
+        attrs = dict(s.attrs)
+        opened = attrs.pop("opened", date)
+        u = OrgUnit(code=s.code, kind=s.kind, name_kk=s.name_kk, name_ru=s.name_ru, name_en=s.name_en,
+                    opened=opened, **attrs)
+        u.clean()
+        if s.parent is None and u.kind != Kind.REPUBLIC:
+            raise RegistryError(f"{s.code}: a {u.kind} needs a territorial parent")
+        if s.parent is not None and s.parent.kind not in ALLOWED_PARENT_KINDS[u.kind]:
+            raise RegistryError(f"{s.code} ({u.kind}) cannot be placed under {s.parent.code} ({s.parent.kind})")
+        if s.governing_body is not None and s.governing_body.kind != Kind.AUTHORITY:
+            raise RegistryError(f"{s.code}: governing body {s.governing_body.code} is not an authority")
+        units.append(u)
+    OrgUnit.objects.bulk_create(units, batch_size=2000)
+    by_code = {u.code: u for chunk in _chunks(codes) for u in OrgUnit.objects.filter(code__in=chunk)}
+    terr, gov, names = [], [], []
+    for s in specs:
+        u = by_code[s.code]
+        start = u.opened or date
+        if s.parent is not None:
+            parent = by_code.get(s.parent.code, s.parent)
+            terr.append(TerritorialRelation(unit=u, parent=parent, valid_from=start, event=event))
+        if s.governing_body is not None:
+            body = by_code.get(s.governing_body.code, s.governing_body)
+            gov.append(GoverningRelation(unit=u, body=body, valid_from=start, event=event))
+        names.append(NameRecord(unit=u, valid_from=start, event=event, name_kk=u.name_kk, name_ru=u.name_ru,
+                                name_en=u.name_en))
+    TerritorialRelation.objects.bulk_create(terr, batch_size=5000)
+    GoverningRelation.objects.bulk_create(gov, batch_size=5000)
+    NameRecord.objects.bulk_create(names, batch_size=5000)
+    event.details = {"count": len(units)}
+    event.save(update_fields=["details"])
+    audit.record(actor, "registry.bulk_register", "Restructuring", event.pk, None, {"count": len(units),
+                 "codes_sample": codes[:20]})
+    return event

@@ -1,0 +1,15 @@
+"""Template context shared by every page."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+
+
+def bilim(request) -> dict:
+    flag = cache.get("bilim:demo_synthetic")
+    if flag is None:
+        from bilim.registry.models import OrgUnit
+
+        flag = OrgUnit.objects.filter(synthetic=True).exists()
+        cache.set("bilim:demo_synthetic", flag, 60)
+    return {"demo_synthetic": flag}

@@ -1,0 +1,31 @@
+"""National overview (home): key indicators for the republic with 5-year trends, from the analytics service."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from . import analytics_bridge as ab
+
+ROOT = "KZ"
+
+
+def render_overview(request: HttpRequest) -> HttpResponse:
+    from bilim.analytics.service import WarehouseMissing
+
+    mode, as_of = ab.mode_params(request)
+    ctx: dict = {"mode": mode, "as_of": as_of or dt.date.today(), "root": ROOT}
+    try:
+        periods = ab.recent_school_years(5)
+        cards = ab.trends(ab.KEY_INDICATORS, ROOT, periods, mode=mode, as_of=as_of if mode == "current" else None)
+    except (WarehouseMissing, FileNotFoundError) as e:
+        ctx["warehouse_error"] = str(e)
+        return render(request, "web/home.html", ctx)
+    ctx.update({
+        "periods": periods, "cards": cards,
+        "spark": {c["code"]: {"periods": periods, "values": c["series"], "worse": c["worse"],
+                              "better": c["better"]} for c in cards},
+    })
+    return render(request, "web/home.html", ctx)

@@ -1,0 +1,36 @@
+"""Pages. Each page module is thin: it calls selectors and renders a template."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views, views_analytics, views_authority, views_governance, views_projects
+
+app_name = "web"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("language/", views.set_language, name="set_language"),
+    path("registry/", views.registry_browser, name="registry"),
+    path("registry/export.<str:fmt>", views.registry_export, name="registry_export"),
+    path("ou/<str:code>/", views.orgunit_profile, name="orgunit"),
+    # analytics
+    path("compare/", views_analytics.compare, name="compare"),
+    path("equity/", views_analytics.equity, name="equity"),
+    # competences
+    path("competences/", views_authority.competences, name="competences"),
+    path("competences/holder/", views_authority.holder, name="holder"),
+    path("competences/powers/", views_authority.powers, name="powers"),
+    path("competences/<str:code>/", views_authority.competence_history, name="competence_history"),
+    # governance
+    path("meetings/", views_governance.meetings, name="meetings"),
+    path("meetings/<str:code>/", views_governance.meeting, name="meeting"),
+    path("instructions/", views_governance.instructions, name="instructions"),
+    path("instructions/<path:code>/", views_governance.instruction, name="instruction"),
+    path("control/", views_governance.control, name="control"),
+    # capital programmes
+    path("projects/", views_projects.dashboard, name="projects"),
+    path("projects/list/", views_projects.project_list, name="project_list"),
+    path("projects/map/", views_projects.project_map, name="project_map"),
+    path("projects/<str:code>/", views_projects.project, name="project"),
+]

@@ -1,0 +1,62 @@
+"""Shared fixtures: a legal act and a tiny registry usable by every app's tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def english_by_default(settings):
+    """Tests assert English messages; Kazakh stays the product default (checked in tests/web)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def act(db):
+    from bilim.registry.models import LegalAct
+
+    return LegalAct.objects.create(kind="decree", number="1", date=dt.date(2000, 1, 1), issuer="President",
+                                   title_en="Test act")
+
+
+@pytest.fixture
+def mini_registry(db, act):
+    """KZ with two regions, a district that moves between them on 2022-06-08, a school and its office."""
+    from bilim.registry import services as rs
+    from bilim.registry.models import LegalAct
+
+    start = dt.date(2000, 1, 1)
+    kz = rs.open_unit(rs.UnitSpec("KZ", "republic", "Қазақстан", "Казахстан", "Kazakhstan"), start, act)
+    east = rs.open_unit(rs.UnitSpec("KZ-63", "region", "Шығыс", "Восточно", "East Kazakhstan Region", parent=kz), start, act)
+    abai = rs.open_unit(rs.UnitSpec("KZ-10", "region", "Абай", "Абай", "Abai Region", parent=kz),
+                        dt.date(2022, 6, 8), act)
+    district = rs.open_unit(rs.UnitSpec("KZ-63-001", "district", "Ұржар", "Урджар", "Urzhar District", parent=east),
+                            start, act)
+    office = rs.open_unit(rs.UnitSpec("KZ-63-001-EDU", "authority", "Білім бөлімі", "Отдел образования",
+                                      "Urzhar education office", parent=district, attrs={"subtype": "DISTRICT_OFFICE"}),
+                          start, act)
+    school = rs.open_unit(rs.UnitSpec("100000000001", "organization", "№1 мектеп", "Школа №1", "School No. 1",
+                                      parent=district, governing_body=office,
+                                      attrs={"org_type": "SCHOOL", "area": "RURAL", "languages": ["KAZ"],
+                                             "capacity": 300, "shifts": 2}), start, act)
+    move_act = LegalAct.objects.create(kind="decree", number="887", date=dt.date(2022, 5, 3), issuer="President",
+                                       title_en="On the formation of Abai Region")
+    rs.move_unit(district, abai, dt.date(2022, 6, 8), move_act)
+    return {"kz": kz, "east": east, "abai": abai, "district": district, "office": office, "school": school}
+
+
+@pytest.fixture
+def admin_client(client, db):
+    from bilim.accounts.models import User
+
+    user = User.objects.create_superuser("root", "root@example.org", "pw-for-tests-only", role="admin",
+                                         language="en")
+    client.force_login(user)
+    client.user = user
+    return client

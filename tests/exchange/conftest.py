@@ -1,0 +1,8 @@
+import pytest
+
+from tests.collection.world import build_world
+
+
+@pytest.fixture
+def world(db, act):
+    return build_world(act)
