@@ -110,7 +110,7 @@ class User:
         path = r.choice([
             f"/api/v1/orgunits?parent={r.choice(ctx['regions'])}&limit=50",
             f"/api/v1/orgunits/{r.choice(ctx['schools'])}",
-            f"/api/v1/analytics?dx=GER_ISCED1,PTR_ISCED1&ou={r.choice(ctx['regions'])}",
+            f"/api/v1/analytics?dx=GER_ISCED1;PTR_ISCED1&ou={r.choice(ctx['regions'])}",
             "/api/v1/analytics?dx=GER_ISCED1&ou=KZ",
             "/api/v1/governance/instructions",
             "/api/v1/projects/dashboard",

@@ -5,8 +5,7 @@
 Measures the overview page (/), the region comparison page (/compare/) and two API calls, each
 --runs times after one cold request: once as users see it (the query service memoises results per
 warehouse snapshot) and once with that cache cleared before every request (the cost of a first
-visit after a refresh). A superuser is created inside a transaction that is rolled back at the end,
-so the demo database is left as it was. Server time = the test client's request time (no network,
+visit after a refresh). A superuser is created for the run and deleted at the end. Server time = the test client's request time (no network,
 no browser rendering).
 """
 
@@ -49,7 +48,6 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.db import transaction
     from django.test import Client
     from django.test.utils import setup_test_environment
 
@@ -61,8 +59,11 @@ def main() -> None:
     head = f"{'':42}{'status':>7}{'cold':>10}{'p50':>10}{'p95':>10}{'p50 nocache':>13}{'p95 nocache':>13}"
     print(head)
     print("-" * len(head))
-    with transaction.atomic():
-        user = User.objects.create_superuser("bench-pages", "bench@example.org", "x", role="admin")
+    # no transaction held around the requests: SQLite takes its write lock at BEGIN (IMMEDIATE), and a
+    # page that writes from another connection would wait for it; the user is deleted at the end
+    User.objects.filter(username="bench-pages").delete()
+    user = User.objects.create_superuser("bench-pages", "bench@example.org", "x", role="admin")
+    try:
         client = Client()
         client.force_login(user)
         for label, url in PAGES:
@@ -82,7 +83,8 @@ def main() -> None:
                 nocache.append(time.perf_counter() - t)
             print(f"{label:42}{r.status_code:>7}{cold * 1000:>8.0f}ms{pct(warm, .5) * 1000:>8.0f}ms"
                   f"{pct(warm, .95) * 1000:>8.0f}ms{pct(nocache, .5) * 1000:>11.0f}ms{pct(nocache, .95) * 1000:>11.0f}ms")
-        transaction.set_rollback(True)
+    finally:
+        user.delete()
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ COMMANDS = [
     ("orgunits", "Show org units and their history: orgunits show CODE [--as-of DATE], orgunits history CODE"),
     ("analytics", "Refresh the analytics warehouse: analytics refresh [--full]"),
     ("indicators", "Compute indicators at any level, period and disaggregation"),
+    ("metadata", "Export or import the configuration (data elements, categories, forms, indicators, rules) as JSON"),
     ("audit", "The tamper-evident audit chain: audit verify, audit list [--actor ...]"),
     ("backup", "Back up the database and the analytics warehouse: backup FILE [--portable]"),
     ("restore", "Restore a backup into an empty database: restore FILE [--force]"),

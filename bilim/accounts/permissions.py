@@ -2,12 +2,42 @@
 
 One table serves the API, the web pages and the CLI, so a rule is written once. The API layer
 (`bilim.api.api`) looks every request up in `rule_for`; an operation with no rule is refused, and
-`tests/security/test_api_rules.py` fails when a new endpoint appears without one.
+`tests/security/test_api_rules.py` fails when a new endpoint appears without one. Every web view
+carries a rule too (`permission_required(family, action)`, or `no_permission_required` for the
+language switch), and `tests/security/test_page_rules.py` walks the URL map and fails when a view
+has none.
 
 Scope: a user's `scope` is the root of the subtree they may see, evaluated on today's hierarchy.
 Administrators, ministry analysts, the collegium secretariat and the public have the whole republic
 when `scope` is empty; region, district and organization accounts without a scope see nothing
-(a misconfigured account fails closed).
+(a misconfigured account fails closed). The public never sees a single organization: only
+aggregates of the republic, regions and districts (`PUBLIC_UNIT_KINDS`).
+
+Unapproved data (`values_reader`, `can_read_values`): the values of a form for a unit and period
+climb the approval chain with the form — the reporting unit (c0), the level above it that approves
+it (c1, e.g. the district), then the region (c2) and the republic (c3), on the hierarchy of the
+period's census date. Let `climbed` be the number of units of that chain, from c0 up, whose form is
+no longer open (submitted, approved, accepted). A user whose level on the chain is `k` — the chain
+unit of the same kind as their scope, else the highest chain unit in their scope; the republic for
+national accounts — may read the values only when `k <= max(1, climbed)`:
+
+* the reporting unit and the level directly above it always see them (they enter and check them;
+  a district office may key in its schools' forms);
+* the region sees them once the district has approved, the ministry once the region has approved;
+* administrators see everything.
+
+On top of this comes the role (the `data` family) and the scope (the unit must be in the subtree).
+It guards the read paths of raw values: the data-entry grid (GET and POST), the validation results
+(pages and `/api/v1/collection/validation/...`). Indicator aggregates (the analytics warehouse, SDMX)
+are computed from every stored value and are not filtered by approval.
+
+Pages (`tests/security/test_page_rules.py` holds the table): registry browser, its exports and the
+org-unit profile → registry (lists filtered to the scope, a unit outside it → 403); overview, region
+comparison and equity → analytics (they show republic and region aggregates only — what the public
+may see — to every role that reads analytics); collection pages → data (entry: read on GET, write on
+POST; workflow actions: write, then the workflow's own level check); competences → authority;
+meetings, instructions, control → governance; capital projects → projects. Units named in a page's
+query (`region`, `responsible`, `unit`, `body`, `ou`) must be in the caller's scope.
 """
 
 from __future__ import annotations
@@ -250,20 +280,38 @@ def check_api_request(request, user) -> None:
         codes += _unit_codes(request.GET.getlist(name))
         if name in path_kwargs and name != rule.path_unit_param:
             codes += _unit_codes([path_kwargs[name]])
+    # analytics selectors: `LEVEL-<kind>` (every unit of a kind, bounded by the units named beside
+    # it) and `CHILDREN-<code>` (the children of a unit, checked as that unit)
+    levels = []
+    named = []
+    for code in codes:
+        head, _, rest = code.partition("-")
+        if head.upper() == "LEVEL" and rest:
+            levels.append(rest.lower())
+        else:
+            named.append(rest if head.upper() == "CHILDREN" and rest else code)
+    codes = named
     public = role_of(user) == Role.PUBLIC
     if public:
         for name, bad in PUBLIC_FORBIDDEN_PARAMS.items():
             if any(v.lower() in bad for v in request.GET.getlist(name)):
                 raise PermissionDenied("The public sees aggregates, not single organizations")
+        if "organization" in levels:
+            raise PermissionDenied("The public sees aggregates, not single organizations")
     restricted = scoped_unit_ids(user) is not None or public
     if not restricted:
         return
+    if levels and not codes and scoped_unit_ids(user) is not None:
+        raise PermissionDenied("LEVEL-<kind> needs a unit of your scope beside it as its boundary, "
+                               "e.g. ou=LEVEL-organization;<your unit>")
     if not codes and not rule.scope_filtered and not public:
         raise PermissionDenied("Name an org unit in your scope (this endpoint is not filtered by scope)")
+    if len(codes) > 500:
+        raise PermissionDenied("Too many org units in one request (at most 500)")
     if codes:
         from bilim.registry.models import OrgUnit
 
-        units = {u.code: u for u in OrgUnit.objects.filter(code__in=codes[:50])}
+        units = {u.code: u for u in OrgUnit.objects.filter(code__in=codes)}
         for code in codes:
             unit = units.get(code)
             if unit is not None and not (can_write_unit(user, unit, rule.family) if action == WRITE
@@ -273,8 +321,54 @@ def check_api_request(request, user) -> None:
 
 # --- web views -------------------------------------------------------------------------------------
 
-def permission_required(family: str, action: str = READ):
-    """Decorator for Django views: sign-in required, then the role capability; 403 otherwise."""
+BY_METHOD = None  # a page action: read for GET/HEAD/OPTIONS, write for anything else
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+@dataclass(frozen=True)
+class PageRule:
+    """The rule attached to a web view as `view.bilim_permission` (read by the page-coverage test)."""
+
+    family: str | None  # None: open to anyone (see `no_permission_required`)
+    action: str | None = READ  # READ, WRITE or BY_METHOD
+    unit_params: tuple[str, ...] = ()
+    reason: str = ""
+
+    def action_for(self, method: str) -> str:
+        return self.action or (READ if method.upper() in SAFE_METHODS else WRITE)
+
+
+def require_named_units(user, params, names: Iterable[str], action: str = READ, family: str = "data") -> None:
+    """Raise PermissionDenied unless every org unit named in `params[name]` (codes, ',' or ';' separated)
+    is in the user's scope. Codes that name no unit are left to the view (usually a 404 or a message)."""
+    codes: list[str] = []
+    for name in names:
+        codes += _unit_codes(params.getlist(name) if hasattr(params, "getlist") else [params.get(name, "")])
+    if not codes:
+        return
+    if scoped_unit_ids(user) is None and role_of(user) != Role.PUBLIC:
+        return
+    from bilim.registry.models import OrgUnit
+
+    units = {u.code: u for u in OrgUnit.objects.filter(code__in=codes[:50])}
+    for code in codes:
+        unit = units.get(code)
+        if unit is not None:
+            require_unit(user, unit, action, family)
+
+
+def permission_required(family: str, action: str | None = READ, *, unit_params: Iterable[str] = ()):
+    """Decorator for Django views: sign-in required (else a redirect to the login page), then the role
+    capability of `family` for `action` (BY_METHOD: read for GET, write for POST), then the scope of
+    every org unit named in the query parameters `unit_params`; PermissionDenied (403) otherwise.
+
+    The view still checks the units it takes from its path (`require_unit`) and filters its lists
+    (`filter_units`); this decorator only knows the family."""
+    if family not in FAMILIES:
+        raise ValueError(f"unknown permission family {family!r}; one of {', '.join(FAMILIES)}")
+    if action not in (READ, WRITE, BY_METHOD):
+        raise ValueError(f"unknown action {action!r}")
+    rule = PageRule(family, action, tuple(unit_params))
 
     def deco(view):
         @wraps(view)
@@ -283,10 +377,101 @@ def permission_required(family: str, action: str = READ):
 
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            require_capability(request.user, family, action)
+            act = rule.action_for(request.method or "GET")
+            require_capability(request.user, family, act)
+            if rule.unit_params:
+                require_named_units(request.user, request.GET, rule.unit_params, act, family)
             return view(request, *args, **kwargs)
 
-        wrapper.bilim_permission = (family, action)  # type: ignore[attr-defined]
+        wrapper.bilim_permission = rule  # type: ignore[attr-defined]
         return wrapper
 
     return deco
+
+
+def no_permission_required(reason: str):
+    """Mark a view that anyone may call (it reveals and changes nothing of the data), saying why."""
+    if not reason.strip():
+        raise ValueError("say why the view needs no permission")
+
+    def deco(view):
+        view.bilim_permission = PageRule(None, None, reason=reason)  # type: ignore[attr-defined]
+        return view
+
+    return deco
+
+
+def capabilities_of(user) -> dict[str, dict[str, bool]]:
+    """{'read': {family: bool}, 'write': {family: bool}} for templates (which links to show)."""
+    return {action: {f: has_capability(user, f, action) for f in FAMILIES} for action in (READ, WRITE)}
+
+
+# --- unapproved data -------------------------------------------------------------------------------
+
+def values_reader(user, data_set, period: str):
+    """A predicate `unit -> bool`: may `user` read the stored values of `data_set` for `period` at `unit`?
+
+    Role (data, read), scope, and the approval rule of the module docstring. The form's tree and its
+    approval states are read once, so the predicate is cheap to call for many units.
+    """
+    if not has_capability(user, "data", READ):
+        return lambda unit: False
+    if role_of(user) == Role.ADMIN:
+        return lambda unit: can_read_unit(user, unit)
+
+    from bilim.approval import selectors as approval
+    from bilim.approval.models import ApprovalState, Status
+    from bilim.metadata import periods
+    from bilim.registry.models import OrgUnit
+
+    code = periods.parse(period).code
+    tree = approval.form_tree(data_set, code)
+    not_open = set(ApprovalState.objects.filter(data_set=data_set, period=code).exclude(status=Status.OPEN)
+                   .values_list("org_unit_id", flat=True))
+    ids = scoped_unit_ids(user)
+    scope_kind = user.scope.kind if user.scope_id is not None else None
+    kinds: dict[int, str] = {}
+
+    def level_on(chain: list[int]) -> int | None:
+        if ids is None:
+            return len(chain) - 1
+        missing = [pk for pk in chain if pk not in kinds]
+        if missing:
+            kinds.update(OrgUnit.objects.filter(pk__in=missing).values_list("pk", "kind"))
+        for k, pk in enumerate(chain):
+            if kinds.get(pk) == scope_kind:
+                return k
+        inside = [k for k, pk in enumerate(chain) if pk in ids]
+        return max(inside) if inside else None
+
+    def visible(unit) -> bool:
+        if not can_read_unit(user, unit):
+            return False
+        chain = [unit.pk]
+        parent = tree.parent.get(unit.pk)
+        while parent is not None and len(chain) < 32:
+            chain.append(parent)
+            parent = tree.parent.get(parent)
+        climbed = 0
+        for pk in chain:
+            if pk not in not_open:
+                break
+            climbed += 1
+        level = level_on(chain)
+        return level is not None and level <= max(1, climbed)
+
+    return visible
+
+
+def can_read_values(user, unit, data_set, period: str) -> bool:
+    """May `user` read the stored values of `data_set` for `period` at `unit` (role, scope, approval)?"""
+    return values_reader(user, data_set, period)(unit)
+
+
+def require_values(user, unit, data_set, period: str) -> None:
+    from django.utils.translation import gettext as _
+
+    if not can_read_values(user, unit, data_set, period):
+        raise PermissionDenied(_("The values of %(form)s for %(unit)s in %(period)s are not approved up to "
+                                 "your level yet, or lie outside your scope.")
+                               % {"form": data_set.code, "unit": unit.code, "period": period})

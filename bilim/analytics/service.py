@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
+import duckdb
 import ibis
 import pandas as pd
 
@@ -69,12 +70,18 @@ def _open_snapshot(path: os.PathLike) -> ibis.BaseBackend:
 def _cursor(con: ibis.BaseBackend | None = None):  # noqa: ANN202 - a duckdb connection
     """A per-call DuckDB handle on the shared snapshot (thread-safe), reading the attached warehouse."""
     cur = (con or connect()).con.cursor()
-    cur.execute("USE warehouse")
+    try:
+        cur.execute("USE warehouse")
+    except duckdb.Error:
+        pass  # a connection whose tables are in its own database (tests load one in memory)
     return cur
 
 
-def connect() -> ibis.BaseBackend:
-    """A read-only Ibis connection to the current warehouse snapshot (shared, thread-safe reopen)."""
+_local = threading.local()
+
+
+def _shared() -> ibis.BaseBackend:
+    """The process-wide connection to the current warehouse snapshot (reopened after a refresh)."""
     path = warehouse_path()
     try:
         st = os.stat(path)
@@ -91,6 +98,28 @@ def connect() -> ibis.BaseBackend:
             _state["con"] = _open_snapshot(path)
             _state["stamp"] = stamp
         return _state["con"]
+
+
+def connect() -> ibis.BaseBackend:
+    """A read-only Ibis connection to the current warehouse snapshot, one per thread.
+
+    A DuckDB connection must not run queries from two threads at once: under the threaded server two
+    concurrent analytics requests failed ("Attempting to execute an unsuccessful or closed pending
+    query result") or hung. Each thread gets its own cursor on the shared snapshot database instead
+    (cheap, sees the same attached warehouse), replaced when a refresh swaps in a new snapshot.
+    """
+    shared = _shared()
+    mine = getattr(_local, "con", None)
+    if mine is None or mine[0] is not shared:
+        if mine is not None:
+            try:
+                mine[1].disconnect()
+            except Exception:  # noqa: BLE001 - a cursor on an old snapshot that is already gone
+                pass
+        cur = shared.con.cursor()
+        cur.execute("USE warehouse")
+        _local.con = mine = (shared, ibis.duckdb.from_connection(cur))
+    return mine[1]
 
 
 def _check_mode(mode: str) -> None:

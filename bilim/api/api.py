@@ -10,9 +10,15 @@ import importlib
 import logging
 
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -105,6 +111,21 @@ def _invalid(request, exc: DjangoValidationError):
 @api.exception_handler(ValueError)
 def _value(request, exc: ValueError):
     return _error(request, 400, "bad_request", str(exc))
+
+
+@api.exception_handler(MultiPartParserError)
+def _bad_multipart(request, exc: MultiPartParserError):
+    # e.g. `Content-Type: multipart/form-data` without a boundary: the client's error, not ours
+    return _error(request, 400, "bad_request", f"Malformed multipart body: {exc}")
+
+
+@api.exception_handler(SuspiciousOperation)
+def _suspicious(request, exc: SuspiciousOperation):
+    # Django's own request limits (too many fields or files, body too large) raised while ninja reads
+    # the body; outside the API Django answers these with a 400 too
+    if isinstance(exc, RequestDataTooBig):
+        return _error(request, 413, "too_large", str(exc) or "The request body is too large")
+    return _error(request, 400, "bad_request", str(exc) or "Malformed request")
 
 
 @api.exception_handler(Exception)

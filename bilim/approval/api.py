@@ -188,7 +188,11 @@ def list_rules(request, data_set: str | None = None):
 @router.get("/validation/{data_set}/{org_unit}/{period}", response=ValidationOut,
             summary="Run the form's validation rules and outlier checks for one unit and period")
 def validate(request, data_set: str, org_unit: str, period: str):
+    """Shows stored values: refused (403) while they are not approved up to the caller's level."""
+    from bilim.accounts.permissions import require_values
+
     ds, ou, pe = _ds(data_set), _ou(org_unit), _pe(period)
+    require_values(getattr(request, "auth", None) or request.user, ou, ds, pe)
     return {"data_set": ds.code, "org_unit": ou.code, "period": pe,
             "violations": [v.as_dict() for v in rules.run_validation(ds, ou, pe)],
             "outliers": [o.as_dict() for o in rules.find_outliers(ds, ou, pe)]}

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from bilim.audit import services as audit
 from bilim.metadata import periods
@@ -42,7 +43,7 @@ def _actor(user: Any) -> str:
 
 # --- permissions ---------------------------------------------------------------------------------
 
-ROLE_FOR_KIND = {Kind.ORGANIZATION: "organization", Kind.DISTRICT: "district", Kind.REGION: "region",
+ROLE_FOR_KIND: dict[str, str] = {Kind.ORGANIZATION: "organization", Kind.DISTRICT: "district", Kind.REGION: "region",
                  Kind.REPUBLIC: "ministry"}
 
 
@@ -111,6 +112,14 @@ def submit(data_set: DataSet | str, org_unit: OrgUnit | str, period: str, user: 
     state = _state(ds, code, unit)
     if state.status != Status.OPEN:
         raise ApprovalError(f"{_label(ds, code, unit)} is already {state.status}")
+    # checked here, not in a view: the page, the API and scripts all submit through this function
+    from .rules import run_validation
+
+    blocking = [v for v in run_validation(ds, unit, code) if v.importance == "blocking"]
+    if blocking:
+        raise ApprovalError(gettext("%(n)d blocking validation rule(s) are violated (%(rules)s); correct the "
+                                    "values first") % {"n": len(blocking),
+                                                       "rules": ", ".join(sorted({v.rule.code for v in blocking}))})
     _step(state, ApprovalStep.Action.SUBMIT, Status.SUBMITTED, _actor(user), unit)
     return state
 
@@ -280,7 +289,7 @@ def lock_checker(period_codes: list[str]):
     def check(org_unit: Any, period: str, data_set: Any = None) -> bool:
         unit_id = getattr(org_unit, "pk", None) or getattr(org_unit, "id", None)
         try:
-            entry = locked.get((unit_id, periods.parse(period).code))
+            entry = locked.get((int(unit_id or 0), periods.parse(period).code))
         except periods.PeriodError:
             return False
         if not entry:

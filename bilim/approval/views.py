@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,6 +13,17 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from bilim.accounts.permissions import (
+    BY_METHOD,
+    READ,
+    WRITE,
+    filter_units,
+    permission_required,
+    require_unit,
+    require_values,
+    scoped_unit_ids,
+    values_reader,
+)
 from bilim.metadata import periods
 from bilim.metadata.models import DataSet
 from bilim.registry.models import Kind, OrgUnit
@@ -79,7 +89,7 @@ def _links(ds: DataSet, period: str, unit_code: str, keys) -> list[dict]:
     return out
 
 
-@login_required
+@permission_required("data")
 def index(request: HttpRequest) -> HttpResponse:
     forms = DataSet.objects.order_by("code")
     ds, ou, pe = (request.GET.get(k, "").strip() for k in ("data_set", "ou", "period"))
@@ -93,9 +103,12 @@ def index(request: HttpRequest) -> HttpResponse:
                                                                                  "period": pe}})
 
 
-@login_required
+@permission_required("data", BY_METHOD)
 def entry(request: HttpRequest, data_set: str, ou_code: str, period: str) -> HttpResponse:
+    """The grid: GET reads (scope, and the approval rule for unapproved values), POST writes."""
     ds, unit, code = _resolve(data_set, ou_code, period)
+    require_unit(request.user, unit, WRITE if request.method == "POST" else READ)
+    require_values(request.user, unit, ds, code)
     if code != period:
         return redirect("approval:entry", ds.code, unit.code, code)
     choice = _row_choice(request)
@@ -129,20 +142,19 @@ def entry(request: HttpRequest, data_set: str, ou_code: str, period: str) -> Htt
     return render(request, "approval/entry.html", ctx, status=status)
 
 
-@login_required
+@permission_required("data", WRITE)
 @require_POST
 def action(request: HttpRequest, data_set: str, ou_code: str, period: str) -> HttpResponse:
+    """Submit, approve or return: the unit must be in the caller's scope; the workflow services then
+    check that the caller acts for the right level (a district approves its district, ...)."""
     ds, unit, code = _resolve(data_set, ou_code, period)
+    require_unit(request.user, unit, WRITE)
     what = request.POST.get("action", "")
     nxt = request.POST.get("next") or reverse("approval:approval", args=[ds.code, unit.code, code])
     if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
         nxt = "/"
     try:
-        if what == "submit":
-            blocking = [v for v in rules.run_validation(ds, unit, code) if v.importance == "blocking"]
-            if blocking:
-                raise services.ApprovalError(_("%(n)d blocking validation rule(s) are violated; correct the values "
-                                               "first") % {"n": len(blocking)})
+        if what == "submit":  # blocking validation rules are checked by services.submit
             services.submit(ds, unit, code, request.user)
             messages.success(request, _("Form submitted: %(u)s") % {"u": unit.code})
         elif what == "approve":
@@ -161,11 +173,18 @@ def action(request: HttpRequest, data_set: str, ou_code: str, period: str) -> Ht
     return redirect(nxt)
 
 
-@login_required
+def _in_scope(request: HttpRequest, ids):
+    """`ids` restricted to the caller's scope (all of them for national accounts)."""
+    allowed = scoped_unit_ids(request.user)
+    return list(ids) if allowed is None else [i for i in ids if i in allowed]
+
+
+@permission_required("data")
 def approval(request: HttpRequest, data_set: str, ou_code: str, period: str) -> HttpResponse:
     ds, unit, code = _resolve(data_set, ou_code, period)
+    require_unit(request.user, unit)
     tree = selectors.form_tree(ds, code)
-    kids = tree.participating_children(unit.pk)
+    kids = _in_scope(request, tree.participating_children(unit.pk))
     st = selectors.states(ds, code, set(kids) | {unit.pk})
     rows = []
     for kid in OrgUnit.objects.filter(pk__in=kids).order_by("code"):
@@ -182,32 +201,54 @@ def approval(request: HttpRequest, data_set: str, ou_code: str, period: str) -> 
     return render(request, "approval/approval.html", ctx)
 
 
-@login_required
+@permission_required("data")
 def validation(request: HttpRequest, data_set: str, ou_code: str, period: str) -> HttpResponse:
+    """Validation results of the reporters under a unit: only those in scope whose values the caller may
+    read (unapproved values stay with the levels that may see them); the others are counted as hidden."""
     ds, unit, code = _resolve(data_set, ou_code, period)
+    require_unit(request.user, unit)
     tree = selectors.form_tree(ds, code)
-    ids = tree.reporters_under(unit.pk)
+    ids = _in_scope(request, tree.reporters_under(unit.pk))
     units = list(OrgUnit.objects.filter(pk__in=ids).order_by("code")[:VALIDATION_UNIT_CAP])
+    readable = values_reader(request.user, ds, code)
+    shown = [u for u in units if readable(u)]
     results = []
-    for u in units:
+    for u in shown:
         found = rules.run_validation(ds, u, code)
         if found:
             results.append({"unit": u, "violations": [(v, _links(ds, code, u.code, v.links)) for v in found]})
-    outliers = rules.find_outliers(ds, unit, code) if unit.pk in tree.reporters else []
-    ctx = {"ds": ds, "unit": unit, "period": code, "results": results, "checked": len(units),
+    outliers = rules.find_outliers(ds, unit, code) if unit.pk in tree.reporters and readable(unit) else []
+    ctx = {"ds": ds, "unit": unit, "period": code, "results": results, "checked": len(shown),
+           "hidden": len(units) - len(shown),
            "capped": len(ids) > VALIDATION_UNIT_CAP, "outliers": outliers,
            "violations_total": sum(len(r["violations"]) for r in results)}
     return render(request, "approval/validation.html", ctx)
 
 
-@login_required
+def _default_unit(request: HttpRequest) -> OrgUnit | None:
+    """The republic for national accounts, else the root of the caller's scope."""
+    if scoped_unit_ids(request.user) is None or request.user.scope_id is None:
+        return OrgUnit.objects.filter(kind=Kind.REPUBLIC).first()
+    return request.user.scope
+
+
+@permission_required("data")
 def completeness(request: HttpRequest, data_set: str, period: str) -> HttpResponse:
+    """Completeness under a unit in the caller's scope; the rows and the missing list show only units in scope."""
     ou = request.GET.get("ou") or ""
     ds, _unit, code = _resolve(data_set, None, period)
-    unit = OrgUnit.objects.filter(code=ou).first() if ou else OrgUnit.objects.filter(kind=Kind.REPUBLIC).first()
+    unit = OrgUnit.objects.filter(code=ou).first() if ou else _default_unit(request)
     if unit is None:
         raise Http404(_("No org unit with code %(c)s") % {"c": ou})
+    require_unit(request.user, unit)
     c = selectors.completeness(ds, code, unit)
+    allowed = scoped_unit_ids(request.user)
+    if allowed is not None:
+        codes = set(filter_units(OrgUnit.objects.filter(code__in=[r.code for r in c.children]
+                                                       + [r.code for r in c.reporters]), request.user)
+                    .values_list("code", flat=True))
+        c.children = [r for r in c.children if r.code in codes]
+        c.reporters = [r for r in c.reporters if r.code in codes]
     region_data = [{"name": r.code, "value": r.completeness, "label": r.name, "expected": r.expected,
                     "reported": r.reported} for r in c.children if r.kind == Kind.REGION]
     missing_points = [{"name": f"{m.code} {m.name}", "value": [m.lon, m.lat]} for m in c.missing

@@ -4,7 +4,9 @@ import datetime as dt
 from typing import Any
 
 from ninja import Field, Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
+
+from bilim.api.pagination import BoundedLimitOffsetPagination
 
 from . import selectors
 from . import services as audit
@@ -37,7 +39,7 @@ class AuditFilters(Schema):
 
 
 @router.get("/records", response=list[AuditOut], summary="Audit records, newest first, with filters")
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def records(request, filters: Query[AuditFilters]):
     return selectors.audit_list(filters.dict())
 

@@ -9,13 +9,13 @@ from django.db.models import QuerySet
 
 from .models import AuditRecord
 
-FILTERS = ("actor", "action", "object_type", "object_id", "since", "until", "q")
+FILTERS = ("actor", "action", "action_prefix", "object_type", "object_id", "since", "until", "q")
 
 
 def audit_list(filters: dict[str, Any] | None = None) -> QuerySet[AuditRecord]:
     """Records newest first. Filters (all optional): actor, action (exact, or a prefix ending in '.',
-    e.g. 'accounts.'), object_type, object_id, since/until (dates or datetimes, inclusive), q
-    (substring of action, object type or id)."""
+    e.g. 'accounts.'), action_prefix (any prefix, e.g. 'proj'), object_type, object_id, since/until
+    (dates or datetimes, inclusive), q (substring of action, object type or id)."""
     f = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
     qs = AuditRecord.objects.all()
     if "actor" in f:
@@ -23,6 +23,8 @@ def audit_list(filters: dict[str, Any] | None = None) -> QuerySet[AuditRecord]:
     if "action" in f:
         action = str(f["action"])
         qs = qs.filter(action__startswith=action) if action.endswith(".") else qs.filter(action=action)
+    if "action_prefix" in f:
+        qs = qs.filter(action__startswith=str(f["action_prefix"]))
     if "object_type" in f:
         qs = qs.filter(object_type=f["object_type"])
     if "object_id" in f:

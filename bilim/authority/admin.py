@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from bilim.audit.admin import AuditedAdmin
+
 from .models import Competence, CompetenceAssignment, Delegation, Revocation
 
 
@@ -11,15 +13,21 @@ class AssignmentInline(admin.TabularInline):
 
 
 @admin.register(Competence)
-class CompetenceAdmin(admin.ModelAdmin):
+class CompetenceAdmin(AuditedAdmin):
     list_display = ("code", "name_en", "name_ru", "sort_order")
     search_fields = ("code", "name_kk", "name_ru", "name_en")
     inlines = [AssignmentInline]
 
 
 @admin.register(Delegation)
-class DelegationAdmin(admin.ModelAdmin):
+class DelegationAdmin(AuditedAdmin):
     """Read-only: delegations are written through services and ended by a revocation, never edited."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     list_display = ("competence", "grantor", "grantee", "scope_unit", "valid_from", "valid_to")
     list_filter = ("competence",)
@@ -30,8 +38,16 @@ class DelegationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Revocation)
-class RevocationAdmin(admin.ModelAdmin):
+class RevocationAdmin(AuditedAdmin):
+    """Read-only: revocations are written through authority.services."""
+
     list_display = ("delegation", "effective_date", "legal_act")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     def has_change_permission(self, request, obj=None):
         return False

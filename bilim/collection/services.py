@@ -345,14 +345,16 @@ def _stage(cur, table: str, res: ResolvedValues, part_of_row: np.ndarray, progre
     placeholders = ", ".join(["%s"] * len(columns))
     names = "part, ou, combo, value" + (", comment" if len(columns) == 5 else "")
     if connection.vendor == "postgresql" and hasattr(cur.cursor, "copy"):
-        # psycopg 3: COPY is the fast lane into PostgreSQL
-        with cur.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for start in range(0, res.n, 200_000):
-                end = min(start + 200_000, res.n)
+        # psycopg 3: COPY is the fast lane into PostgreSQL. One COPY per chunk, and progress is
+        # reported between them: a callback that touches the database while a COPY is open on the
+        # same connection would wait for it forever.
+        for start in range(0, res.n, 200_000):
+            end = min(start + 200_000, res.n)
+            with cur.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in zip(*(c[start:end] for c in columns), strict=True):
                     copy.write_row(row)
-                if progress:
-                    progress(int(50 + 40 * end / res.n), 100, "writing")
+            if progress:
+                progress(int(50 + 40 * end / res.n), 100, "writing")
         return
     if connection.vendor == "sqlite":
         # straight to the sqlite3 driver: Django's cursor wrapper rewrites the query for every row

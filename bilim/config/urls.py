@@ -11,5 +11,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("collection/", include("bilim.approval.urls")),
     path("exchange/", include("bilim.exchange.urls")),
+    path("audit/", include("bilim.audit.urls")),
     path("", include("bilim.web.urls")),
 ]

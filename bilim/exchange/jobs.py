@@ -106,12 +106,17 @@ def _refresh() -> str:
 
 
 def scope_filter(user):
-    """`unit_allowed` for import_file: None for national users, else a check against their subtree."""
-    from bilim.accounts.permissions import has_national_scope, scoped_unit_ids
+    """`unit_allowed` for import_file: None for users who may write anywhere and register org units,
+    else a check against their subtree (any non-None filter also refuses org unit registration)."""
+    from bilim.accounts.permissions import WRITE, has_capability, has_national_scope, scoped_unit_ids
     from bilim.registry.models import OrgUnit
 
-    if user is None or has_national_scope(user):
+    if user is None:
         return None
+    if has_national_scope(user):
+        if has_capability(user, "registry", WRITE):
+            return None
+        return lambda code: True  # values anywhere, but registering units is the registry's business
     ids = scoped_unit_ids(user) or frozenset()
     cache: dict[str, bool] = {}
 

@@ -140,8 +140,8 @@ def import_file(source: str | os.PathLike | bytes | IO[Any], format: str | None 
         return report
     kind, container = FORMATS[fmt]
     report.format = fmt
-    refuse_units = RowError("file", "", "org units can only be registered by a user with national scope "
-                                        "(administrator); ask one to import this file")
+    refuse_units = RowError("file", "", "org units can only be registered by a user whose role may change "
+                                        "the registry (administrator); ask one to import this file")
 
     def tick(done: int, total: int, stage: str) -> None:
         if progress:
@@ -401,8 +401,8 @@ def orgunit_rows(as_of: dt.date | None = None, root: str | None = None) -> list[
         u = units[pk]
         out.append({
             "code": u.code, "kind": u.kind, "type": u.org_type, "name_kk": u.name_kk, "name_ru": u.name_ru,
-            "name_en": u.name_en, "parent": code_of.get(parent_of.get(pk), ""),
-            "governing_body": code_of.get(body_of.get(pk), ""), "area": u.area, "valid_from": u.opened,
+            "name_en": u.name_en, "parent": code_of.get(parent_of.get(pk) or 0, ""),
+            "governing_body": code_of.get(body_of.get(pk) or 0, ""), "area": u.area, "valid_from": u.opened,
             "subtype": u.subtype, "small_school": u.small_school, "ownership": u.ownership,
             "languages": u.languages or [], "capacity": u.capacity, "shifts": u.shifts, "emergency": u.emergency,
             "lat": u.lat, "lon": u.lon,

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from bilim.audit.admin import AuditedAdmin
+
 from .models import (
     AgendaItem,
     ExecutionReport,
@@ -36,7 +38,7 @@ class ProposalInline(admin.StackedInline):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(admin.ModelAdmin):
+class MeetingAdmin(AuditedAdmin):
     list_display = ("code", "date", "kind", "title_en", "organizer")
     list_filter = ("kind",)
     raw_id_fields = ("organizer", "protocol")
@@ -58,7 +60,7 @@ class ExecutionReportInline(admin.TabularInline):
 
 
 @admin.register(Instruction)
-class InstructionAdmin(admin.ModelAdmin):
+class InstructionAdmin(AuditedAdmin):
     """Status, deadline and closing date change only through governance.services (workflow + audit)."""
 
     list_display = ("code", "responsible", "deadline", "status", "control_level")

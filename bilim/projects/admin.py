@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from bilim.audit.admin import AuditedAdmin
+
 from .models import BudgetLine, Milestone, Project
 
 
@@ -14,7 +16,7 @@ class MilestoneInline(admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(AuditedAdmin):
     """Status and completion date change only through projects.services (workflow + audit)."""
 
     list_display = ("code", "type", "title_en", "territory", "status", "places")

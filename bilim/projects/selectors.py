@@ -6,8 +6,9 @@ region above its territory on the day asked (default today).
 Deficit of places is not known to the registry alone (pupils over capacity need enrolment), so the
 dashboard takes a `deficit(region_codes, day)` callable returning, per region code,
 {"pupils_over_capacity": int | None, "shift3_schools": int | None, "shift3_pupils": int | None}.
-`registry_deficit` is the default: it counts three-shift schools from the registry and leaves the
-pupil figures to the analytics engine.
+`enrolment_deficit` is the default: schools of the registry open on the day against the pupils
+enrolled (ENROL) in the latest school year with data, in one aggregated query. `registry_deficit`
+counts three-shift schools from the registry alone and leaves the pupil figures empty.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from bilim.authority.selectors import unit_ref
@@ -25,7 +27,7 @@ from bilim.registry.models import Kind, OrgType, OrgUnit
 
 from .models import Project, ProjectStatus, ProjectType
 
-DeficitFn = Callable[[Sequence[str], dt.date], dict[str, dict[str, int | None]]]
+DeficitFn = Callable[[Sequence[str], dt.date], dict[str, dict[str, Any]]]
 
 
 def region_of(unit: OrgUnit, day: dt.date) -> OrgUnit | None:
@@ -132,6 +134,96 @@ def registry_deficit(region_codes: Sequence[str], day: dt.date) -> dict[str, dic
     return out
 
 
+DEFICIT_ELEMENT = "ENROL"
+DEFICIT_ORG_TYPES = (OrgType.SCHOOL,)
+
+
+def deficit_period(day: dt.date, element: str = DEFICIT_ELEMENT, look_back: int = 15) -> str | None:
+    """The latest school year (`2024S`) begun by `day` for which any `element` value is stored, or None."""
+    from bilim.collection.models import DataValue
+
+    year = day.year if day >= dt.date(day.year, 9, 1) else day.year - 1
+    for y in range(year, year - look_back, -1):
+        if DataValue.objects.filter(data_element__code=element, period=f"{y}S").exists():
+            return f"{y}S"
+    return None
+
+
+def enrolment_deficit(region_codes: Sequence[str], day: dt.date) -> dict[str, dict[str, Any]]:
+    """Deficit of places per region, from enrolment against design capacity.
+
+    Schools (org type SCHOOL) open on `day`, placed by the territorial hierarchy of `day`; pupils =
+    the sum of the school's ENROL values (stored at one granularity, so the sum is the total) in
+    `deficit_period(day)`; capacity = `OrgUnit.capacity`. Per region code:
+
+    * pupils_over_capacity = sum over schools of max(0, pupils - capacity) (schools without a
+      capacity or without ENROL count 0); None when no school year has ENROL at all;
+    * shift3_schools = schools working in three shifts or more (`shifts >= 3`), from the registry;
+    * shift3_pupils = pupils in those schools (None without ENROL);
+    * schools, schools_reporting, period: what the figures rest on.
+
+    One SQL query (a recursive walk down from the regions, a correlated sum per school on the
+    unique (data element, period, org unit, ...) index, grouped by region), whatever the number of
+    schools; plus one or two existence probes for the period.
+    """
+    from bilim.collection.models import DataValue
+    from bilim.metadata.models import DataElement
+    from bilim.registry.models import TerritorialRelation
+
+    codes = sorted({c for c in region_codes if c})
+    if not codes:
+        return {}
+    period = deficit_period(day)
+    element_id = DataElement.objects.filter(code=DEFICIT_ELEMENT).values_list("pk", flat=True).first()
+    ou, tr, dv = OrgUnit._meta.db_table, TerritorialRelation._meta.db_table, DataValue._meta.db_table
+    d = connection.ops.adapt_datefield_value(day)
+    in_codes = ", ".join(["%s"] * len(codes))
+    in_types = ", ".join(["%s"] * len(DEFICIT_ORG_TYPES))
+    sql = f"""
+        WITH RECURSIVE under(region_id, unit_id, depth) AS (
+            SELECT id, id, 0 FROM {ou} WHERE code IN ({in_codes})
+            UNION ALL
+            SELECT under.region_id, t.unit_id, under.depth + 1
+            FROM under JOIN {tr} t ON t.parent_id = under.unit_id
+            WHERE t.valid_from <= %s AND (t.valid_to IS NULL OR t.valid_to > %s) AND under.depth < 32
+        ),
+        schools AS (
+            SELECT under.region_id, s.capacity, s.shifts,
+                   (SELECT SUM(v.value) FROM {dv} v
+                    WHERE v.data_element_id = %s AND v.period = %s AND v.org_unit_id = s.id) AS pupils
+            FROM under JOIN {ou} s ON s.id = under.unit_id
+            WHERE s.kind = %s AND s.org_type IN ({in_types})
+              AND (s.opened IS NULL OR s.opened <= %s) AND (s.closed IS NULL OR s.closed > %s)
+        )
+        SELECT r.code,
+               SUM(CASE WHEN schools.capacity IS NOT NULL AND schools.pupils > schools.capacity
+                        THEN schools.pupils - schools.capacity ELSE 0 END),
+               SUM(CASE WHEN schools.shifts >= 3 THEN 1 ELSE 0 END),
+               SUM(CASE WHEN schools.shifts >= 3 THEN COALESCE(schools.pupils, 0) ELSE 0 END),
+               COUNT(*), COUNT(schools.pupils)
+        FROM schools JOIN {ou} r ON r.id = schools.region_id
+        GROUP BY r.code
+    """  # noqa: S608 - table names come from the models, values are parameters
+    params = [*codes, d, d, element_id, period or "", Kind.ORGANIZATION, *DEFICIT_ORG_TYPES, d, d]
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        found = {row[0]: row[1:] for row in cur.fetchall()}
+    known = period is not None and element_id is not None
+    existing = set(OrgUnit.objects.filter(code__in=codes).values_list("code", flat=True))
+    out: dict[str, dict[str, Any]] = {}
+    for code in codes:
+        if code not in existing:
+            continue
+        over, shift3, shift3_pupils, schools, reporting = found.get(code, (0, 0, 0, 0, 0))
+        out[code] = {
+            "pupils_over_capacity": round(over or 0) if known else None,
+            "shift3_schools": int(shift3 or 0),
+            "shift3_pupils": round(shift3_pupils or 0) if known else None,
+            "schools": int(schools or 0), "schools_reporting": int(reporting or 0), "period": period,
+        }
+    return out
+
+
 def _blank() -> dict[str, Any]:
     return {"projects": 0, "planned": Decimal(0), "spent": Decimal(0), "delayed_milestones": 0,
             "delayed_projects": 0, "places_planned": 0, "places_added": 0, "completed": 0}
@@ -143,14 +235,46 @@ def _finish(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def _places_vs_deficit(by_region: dict[str, dict[str, Any]], deficits: dict[str, dict[str, Any]],
+                       regions: dict[str, OrgUnit]) -> dict[str, Any]:
+    """Every region (with projects or not) with its places added and its deficit, and the total."""
+    rows = []
+    for code in sorted(set(deficits) | {c for c in by_region if c}):
+        d = deficits.get(code) or {}
+        row = by_region.get(code)
+        unit = regions.get(code)
+        rows.append({
+            "region": row["region"] if row else unit_ref(unit) if unit else {"code": code, "name": code},
+            "places_added": row["places_added"] if row else 0,
+            "places_planned": row["places_planned"] if row else 0,
+            "pupils_over_capacity": d.get("pupils_over_capacity"),
+            "shift3_schools": d.get("shift3_schools"), "shift3_pupils": d.get("shift3_pupils"),
+        })
+    for r in rows:
+        over = r["pupils_over_capacity"]
+        r["places_vs_deficit_pct"] = _pct(r["places_added"], over) if over else None
+    known = [r for r in rows if r["pupils_over_capacity"] is not None]
+    over_total = sum(r["pupils_over_capacity"] for r in known) if known else None
+    added = sum(r["places_added"] for r in rows)
+    total = {
+        "places_added": added, "pupils_over_capacity": over_total,
+        "shift3_schools": sum(r["shift3_schools"] or 0 for r in rows),
+        "places_vs_deficit_pct": _pct(added, over_total) if over_total else None,
+    }
+    period = next((d.get("period") for d in deficits.values() if d.get("period")), None)
+    return {"rows": rows, "total": total, "period": period}
+
+
 def dashboard(day: dt.date | None = None, region: str | None = None, year: int | None = None,
-              deficit: DeficitFn | None = registry_deficit) -> dict[str, Any]:
+              deficit: DeficitFn | None = enrolment_deficit) -> dict[str, Any]:
     """Programme dashboard by region, by type and by region × type.
 
     Each row: projects, planned, spent, execution_pct, delayed_milestones, delayed_projects,
     places_planned (non-cancelled), places_added (completed by `day`), completed. `year` limits the
     money to one budget year. Region rows carry `deficit` from the callable (None to skip it) and
-    `places_vs_overcapacity_pct` when pupils over capacity are known.
+    `places_vs_overcapacity_pct` when pupils over capacity are known. `places_vs_deficit` lists every
+    region (the one asked, else all regions of `day`, with projects or not): places added, pupils
+    over capacity, three-shift schools and places added as a % of the deficit, with a total.
     """
     day = day or dt.date.today()
     by_region: dict[str, dict[str, Any]] = {}
@@ -179,7 +303,9 @@ def dashboard(day: dt.date | None = None, region: str | None = None, year: int |
             row["places_planned"] += p.places if p.status != ProjectStatus.CANCELLED else 0
             row["places_added"] += _places_added(p, day)
             row["completed"] += 1 if p.status == ProjectStatus.COMPLETED else 0
-    deficits = deficit([c for c in by_region if c], day) if deficit is not None else {}
+    regions = {u.code: u for u in (OrgUnit.objects.filter(code=region) if region
+                                   else registry.units_on(day, Kind.REGION))}
+    deficits = deficit(sorted(set(regions) | {c for c in by_region if c}), day) if deficit is not None else {}
     for code, row in by_region.items():
         d = deficits.get(code)
         row["deficit"] = d
@@ -188,6 +314,7 @@ def dashboard(day: dt.date | None = None, region: str | None = None, year: int |
     return {
         "date": day.isoformat(), "year": year,
         "totals": _finish(totals),
+        "places_vs_deficit": _places_vs_deficit(by_region, deficits, regions) if deficit is not None else None,
         "by_region": [_finish(r) for _, r in sorted(by_region.items())],
         "by_type": [_finish(r) for _, r in sorted(by_type.items())],
         "by_region_type": [_finish(r) for _, r in sorted(by_pair.items())],

@@ -6,9 +6,10 @@ import datetime as dt
 from django.db.models import Q
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from bilim.accounts.permissions import filter_units
+from bilim.api.pagination import BoundedLimitOffsetPagination
 
 from . import selectors
 from .models import Kind, OrgType, OrgUnit
@@ -73,7 +74,7 @@ def _unit(code: str) -> OrgUnit:
 
 
 @router.get("", response=list[OrgUnitOut], summary="List org units open on a date")
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def list_orgunits(request, filters: Query[ListFilters]):
     day = filters.as_of or dt.date.today()
     qs = filter_units(selectors.units_on(day), request.auth)
@@ -105,13 +106,13 @@ def get_orgunit(request, code: str, as_of: dt.date | None = None):
 
 
 @router.get("/{code}/children", response=list[OrgUnitOut], summary="Direct children on a date")
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def children(request, code: str, as_of: dt.date | None = None, kind: Kind | None = None):
     return selectors.children(_unit(code), as_of or dt.date.today(), kind).order_by("code")
 
 
 @router.get("/{code}/history", response=list[HistoryOut], summary="Every change with its legal act")
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def history(request, code: str):
     return [
         {"date": e.date, "relation": e.relation, "value": e.value, "valid_to": e.valid_to,

@@ -111,7 +111,7 @@ def _open_on(date: dt.date):
     return Q(valid_to__isnull=True) | Q(valid_to__gt=date)
 
 
-def _switch(model: type, unit: OrgUnit, other_field: str, other: OrgUnit | None, date: dt.date,
+def _switch(model: type[TerritorialRelation] | type[GoverningRelation], unit: OrgUnit, other_field: str, other: OrgUnit | None, date: dt.date,
             event: Restructuring) -> None:
     """End the interval in force on `date` and, if `other` is given, start a new one from `date`."""
     later = model.objects.filter(unit=unit, valid_from__gt=date).order_by("valid_from").first()
@@ -252,7 +252,8 @@ def transfer_units(units: Sequence[OrgUnit], new_body: OrgUnit, date: dt.date, a
     units = list(units)
     if not units:
         raise RegistryError("A transfer needs at least one unit")
-    details = {"to": new_body.code, "from": {u.code: body_code(u, date) for u in units}}
+    previous = {u.code: body_code(u, date) for u in units}
+    details: dict[str, Any] = {"to": new_body.code, "from": previous}
     event = _new_event(EK.TRANSFER, date, act,
                        description or f"Transfer {len(units)} unit(s) to {new_body.code}",
                        actor, [*units, new_body], details, reverses)
@@ -263,7 +264,7 @@ def transfer_units(units: Sequence[OrgUnit], new_body: OrgUnit, date: dt.date, a
         _check_body(u, new_body, date)
         _switch(GoverningRelation, u, "body", new_body, date, event)
         check_intervals(u)
-        rows.append((actor, "registry.transfer", "OrgUnit", u.code, {"body": details["from"][u.code]},
+        rows.append((actor, "registry.transfer", "OrgUnit", u.code, {"body": previous[u.code]},
                      {"body": new_body.code, "date": date.isoformat()}))
     audit.record_many(rows)
     return event
@@ -350,7 +351,10 @@ def reverse_event(event: Restructuring, date: dt.date, act: LegalAct, actor: str
         raise RegistryError("A reversal must be dated after the event it reverses")
     desc = f"Reversal of event #{event.pk} ({event.get_kind_display()} of {event.effective_date})"
     if event.kind == EK.MOVE:
-        unit = OrgUnit.objects.get(code=event.subjects.exclude(code=event.details["to"]).first().code)
+        subject = event.subjects.exclude(code=event.details["to"]).first()
+        if subject is None:
+            raise RegistryError(f"Event #{event.pk} has no unit to move back")
+        unit = subject
         return move_unit(unit, OrgUnit.objects.get(code=event.details["from"]), date, act, actor, desc, event)
     if event.kind == EK.TRANSFER:
         by_old: dict[str, list[OrgUnit]] = {}

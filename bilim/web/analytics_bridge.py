@@ -13,12 +13,25 @@ from typing import Any
 from django.http import HttpRequest
 from django.template.defaultfilters import floatformat
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from bilim.analytics import service
 
 KEY_INDICATORS = ["GER_ISCED1", "NER_ISCED2", "PTR_ISCED1", "OOSR_ISCED1", "SHIFT3_PCT", "OVERCAP_PCT",
                   "EXP_PER_PUPIL", "BROADBAND_PCT", "UNT_MEAN"]
 MODES = ("current", "historical")
+# Units as catalogue.json spells them (English); the catalogue has no translations for them.
+UNIT_LABELS = {
+    "%": "%",
+    "KZT": _("KZT"),
+    "pupils per teacher": _("pupils per teacher"),
+    "pupils per trained teacher": _("pupils per trained teacher"),
+    "pupils per class": _("pupils per class"),
+    # xgettext:no-python-format
+    "% of GDP per capita": _("% of GDP per capita"),
+    "per 100 pupils": _("per 100 pupils"),
+    "points": _("points"),
+}
 
 
 def lang() -> str:
@@ -32,9 +45,15 @@ def indicator_name(code: str) -> str:
     return ind.name.get(lang()) or ind.name.get("en") or code
 
 
+def unit_label(unit: str) -> str:
+    """The unit in the page language (falls back to the catalogue's own spelling)."""
+    return str(UNIT_LABELS.get(unit, unit))
+
+
 def indicator_meta(code: str) -> dict[str, Any]:
     ind = service.catalogue().indicators[code]
-    return {"code": code, "name": indicator_name(code), "unit": ind.unit, "direction": ind.direction,
+    return {"code": code, "name": indicator_name(code), "unit": ind.unit, "unit_label": unit_label(ind.unit),
+            "direction": ind.direction,
             "disaggregations": list(ind.disaggregations)}
 
 

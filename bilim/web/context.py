@@ -12,4 +12,7 @@ def bilim(request) -> dict:
 
         flag = OrgUnit.objects.filter(synthetic=True).exists()
         cache.set("bilim:demo_synthetic", flag, 60)
-    return {"demo_synthetic": flag}
+    from bilim.accounts.permissions import READ, capabilities_of
+
+    user = getattr(request, "user", None)
+    return {"demo_synthetic": flag, "can": capabilities_of(user)[READ] if user is not None else {}}

@@ -12,11 +12,20 @@ from . import analytics_bridge as ab
 ROOT = "KZ"
 
 
+def _may_open_profile(request: HttpRequest, code: str) -> bool:
+    from bilim.accounts.permissions import can_read_unit, has_capability
+    from bilim.registry.models import OrgUnit
+
+    unit = OrgUnit.objects.filter(code=code).first()
+    return has_capability(request.user, "registry") and can_read_unit(request.user, unit)
+
+
 def render_overview(request: HttpRequest) -> HttpResponse:
     from bilim.analytics.service import WarehouseMissing
 
     mode, as_of = ab.mode_params(request)
-    ctx: dict = {"mode": mode, "as_of": as_of or dt.date.today(), "root": ROOT}
+    ctx: dict = {"mode": mode, "as_of": as_of or dt.date.today(), "root": ROOT,
+                 "root_profile": _may_open_profile(request, ROOT)}
     try:
         periods = ab.recent_school_years(5)
         cards = ab.trends(ab.KEY_INDICATORS, ROOT, periods, mode=mode, as_of=as_of if mode == "current" else None)

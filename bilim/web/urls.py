@@ -9,7 +9,7 @@ app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(next_page="web:login"), name="logout"),
     path("language/", views.set_language, name="set_language"),
     path("registry/", views.registry_browser, name="registry"),
     path("registry/export.<str:fmt>", views.registry_export, name="registry_export"),

@@ -6,7 +6,6 @@ import csv
 import datetime as dt
 import io
 
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from bilim.accounts.permissions import filter_units, no_permission_required, permission_required, require_unit
 from bilim.registry import selectors
 from bilim.registry.models import Area, Kind, OrgType, OrgUnit
 
@@ -29,13 +29,14 @@ def _date_param(request: HttpRequest, name: str = "as_of") -> dt.date:
         raise Http404(_("Bad date: %(d)s") % {"d": text}) from e
 
 
-@login_required
+@permission_required("analytics")
 def home(request: HttpRequest) -> HttpResponse:
     from . import overview
 
     return overview.render_overview(request)
 
 
+@no_permission_required("changes only the caller's interface language (also on the login page)")
 @require_POST
 def set_language(request: HttpRequest) -> HttpResponse:
     """Switch the interface language; remembered on the user (signed in) and in a cookie."""
@@ -61,8 +62,9 @@ REGISTRY_PAGE = 50
 
 
 def _registry_queryset(request: HttpRequest):
+    """Organizations open on `as_of` in the caller's scope (today's subtree), with the page's filters."""
     day = _date_param(request)
-    qs = selectors.units_on(day, Kind.ORGANIZATION)
+    qs = filter_units(selectors.units_on(day, Kind.ORGANIZATION), request.user)
     f = {k: request.GET.get(k, "") for k in ("q", "type", "area", "lang", "region")}
     if f["q"]:
         q = f["q"]
@@ -86,7 +88,7 @@ def _json_contains_ok() -> bool:
     return connection.vendor == "postgresql"
 
 
-@login_required
+@permission_required("registry", unit_params=("region",))
 def registry_browser(request: HttpRequest) -> HttpResponse:
     qs, f, day = _registry_queryset(request)
     page = Paginator(qs, REGISTRY_PAGE).get_page(request.GET.get("page"))
@@ -95,7 +97,7 @@ def registry_browser(request: HttpRequest) -> HttpResponse:
     return render(request, "web/registry.html", {
         "page": page, "f": f, "as_of": day, "types": OrgType.choices, "areas": Area.choices,
         "langs": ["KAZ", "RUS", "MIX", "OTH"],
-        "regions": selectors.units_on(day, Kind.REGION).order_by("code"), "query": params.urlencode(),
+        "regions": filter_units(selectors.units_on(day, Kind.REGION), request.user).order_by("code"), "query": params.urlencode(),
     })
 
 
@@ -103,7 +105,7 @@ EXPORT_COLUMNS = ["code", "name_kk", "name_ru", "name_en", "org_type", "subtype"
                   "languages", "capacity", "shifts", "emergency", "opened", "lat", "lon"]
 
 
-@login_required
+@permission_required("registry", unit_params=("region",))
 def registry_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """Export what the registry browser shows (same filters, all pages)."""
     qs, _f, day = _registry_queryset(request)
@@ -134,20 +136,23 @@ def registry_export(request: HttpRequest, fmt: str) -> HttpResponse:
     return resp
 
 
-@login_required
+@permission_required("registry")
 def orgunit_profile(request: HttpRequest, code: str) -> HttpResponse:
     unit = OrgUnit.objects.filter(code=code).first()
     if unit is None:
         raise Http404(_("No org unit with code %(c)s") % {"c": code})
+    require_unit(request.user, unit)
     day = _date_param(request)
     exists = unit.exists_on(day)
-    children = selectors.children(unit, day).order_by("kind", "code") if exists else OrgUnit.objects.none()
+    children = (filter_units(selectors.children(unit, day), request.user).order_by("kind", "code") if exists
+                else OrgUnit.objects.none())
     page = Paginator(children, 100).get_page(request.GET.get("page"))
     ctx = {
         "unit": unit, "as_of": day, "exists": exists,
         "ancestors": list(reversed(selectors.ancestors(unit, day))) if exists else [],
         "body": selectors.governing_body_on(unit, day) if exists else None,
-        "governed": selectors.governed_by(unit, day).order_by("code")[:100] if unit.kind == Kind.AUTHORITY else [],
+        "governed": filter_units(selectors.governed_by(unit, day), request.user).order_by("code")[:100]
+        if unit.kind == Kind.AUTHORITY else [],
         "history": selectors.history(unit), "children": page,
     }
     from . import profile

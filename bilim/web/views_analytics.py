@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
+from bilim.accounts.permissions import permission_required
 from bilim.analytics import service
 from bilim.analytics.service import WarehouseMissing
 
@@ -36,7 +36,7 @@ def _weights(text: str, n: int) -> tuple[tuple[float, ...] | None, str]:
     return w, ""
 
 
-@login_required
+@permission_required("analytics")
 def compare(request: HttpRequest) -> HttpResponse:
     mode, as_of = ab.mode_params(request)
     ctx: dict = {"mode": mode, "as_of": as_of or dt.date.today()}
@@ -64,8 +64,9 @@ def compare(request: HttpRequest) -> HttpResponse:
              "national_label": str(_("Kazakhstan")),
              "regions": [r["name"] for r in chart_rows], "codes": [r["code"] for r in chart_rows],
              "values": [round(r["values"][0]["v"], 2) for r in chart_rows],
-             "map": [{"name": r["code"], "value": round(r["values"][0]["v"], 2), "label": r["name"]}
-                     for r in chart_rows]}
+             "map": [{"name": r["code"], "value": round(r["values"][0]["v"], 2), "label": r["name"],
+                      "text": r["values"][0]["text"]} for r in chart_rows],
+             "national_text": ab.fmt(national.get(first), first)}
     # composite development index
     comp_codes = [c for c in request.GET.getlist("cind") if c in cat.indicators] or COMPOSITE_DEFAULT
     norm = request.GET.get("norm", "minmax")
@@ -87,6 +88,7 @@ def compare(request: HttpRequest) -> HttpResponse:
                        "median": [r["median"] for r in composite_rows],
                        "interval": [[r["p05"], r["p95"]] for r in composite_rows],
                        "labels": {"rank": str(_("Rank")), "median": str(_("Median rank")),
+                                  # xgettext:no-python-format
                                   "interval": str(_("5–95 % rank interval"))}}
     ctx.update({
         "years": years, "period": period, "codes": codes, "metas": [ab.indicator_meta(c) for c in codes],
@@ -102,14 +104,14 @@ def compare(request: HttpRequest) -> HttpResponse:
 
 
 MEASURE_LABELS = {
-    "RANGE": (N_("Range"), N_("max − min, KZT")),
-    "RESTR_RANGE": (N_("Restricted range"), N_("95th − 5th percentile, KZT")),
-    "FRR": (N_("Federal range ratio"), N_("restricted range ÷ 5th percentile")),
-    "CV": (N_("Coefficient of variation"), N_("standard deviation ÷ mean")),
-    "MCLOONE": (N_("McLoone index"), N_("1 = equal below the median")),
-    "VERSTEGEN": (N_("Verstegen index"), N_("1 = equal above the median")),
-    "GINI": (N_("Gini coefficient"), N_("0 = equal")),
-    "THEIL_T": (N_("Theil T"), N_("0 = equal")),
+    "RANGE": (gettext_noop("Range"), gettext_noop("max − min, KZT")),
+    "RESTR_RANGE": (gettext_noop("Restricted range"), gettext_noop("95th − 5th percentile, KZT")),
+    "FRR": (gettext_noop("Federal range ratio"), gettext_noop("restricted range ÷ 5th percentile")),
+    "CV": (gettext_noop("Coefficient of variation"), gettext_noop("standard deviation ÷ mean")),
+    "MCLOONE": (gettext_noop("McLoone index"), gettext_noop("1 = equal below the median")),
+    "VERSTEGEN": (gettext_noop("Verstegen index"), gettext_noop("1 = equal above the median")),
+    "GINI": (gettext_noop("Gini coefficient"), gettext_noop("0 = equal")),
+    "THEIL_T": (gettext_noop("Theil T"), gettext_noop("0 = equal")),
 }
 
 
@@ -133,7 +135,7 @@ def _parity_rows(code: str, period: str, mode: str, as_of, names: dict) -> tuple
     return ordered, indices
 
 
-@login_required
+@permission_required("analytics")
 def equity(request: HttpRequest) -> HttpResponse:
     import numpy as np
 
@@ -161,7 +163,10 @@ def equity(request: HttpRequest) -> HttpResponse:
                     "series": [{"name": i, "data": [(r.get(i) or {}).get("index") for r in prow]} for i in indices],
                     "band": [0.97, 1.03], "band_label": str(_("parity band 0.97–1.03"))}
     # funding distribution within a region
-    region = request.GET.get("region") or (regions[0].code if regions else "KZ")
+    # only a region or the republic: the distribution of a single organization would be its own figure
+    region = request.GET.get("region", "")
+    if region not in {r.code for r in regions} | {"KZ"}:
+        region = regions[0].code if regions else "KZ"
     fund_code = "EXP_PER_PUPIL"
     orgs = service.org_values(fund_code, region, [period], mode=mode, as_of=as_of_q)
     orgs = orgs[np.isfinite(orgs["value"].astype(float)) & (orgs["pupils"].fillna(0) > 0)]

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from bilim.accounts.permissions import permission_required
 from bilim.governance import selectors
 from bilim.governance.models import Instruction, Meeting, Status
 
 from .views import _date_param
 
 
-@login_required
+@permission_required("governance")
 def meetings(request: HttpRequest) -> HttpResponse:
     return render(request, "web/governance/meetings.html", {"meetings": selectors.meeting_list()})
 
 
-@login_required
+@permission_required("governance")
 def meeting(request: HttpRequest, code: str) -> HttpResponse:
     try:
         m = selectors.get_meeting(code)
@@ -44,7 +44,7 @@ def _bool_param(text: str | None) -> bool | None:
     return {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}.get((text or "").lower())
 
 
-@login_required
+@permission_required("governance", unit_params=("responsible",))
 def instructions(request: HttpRequest) -> HttpResponse:
     day = _date_param(request)
     f = {k: request.GET.get(k, "") for k in ("status", "responsible", "overdue", "meeting")}
@@ -67,7 +67,7 @@ def _trend_compute():
     return analytics_bridge.trend_compute
 
 
-@login_required
+@permission_required("governance")
 def instruction(request: HttpRequest, code: str) -> HttpResponse:
     try:
         ins = selectors.get_instruction(code)
@@ -99,7 +99,7 @@ def instruction(request: HttpRequest, code: str) -> HttpResponse:
     })
 
 
-@login_required
+@permission_required("governance", unit_params=("responsible",))
 def control(request: HttpRequest) -> HttpResponse:
     day = _date_param(request)
     f = {k: request.GET.get(k, "") for k in ("meeting", "responsible")}

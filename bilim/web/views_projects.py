@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from bilim.accounts.permissions import permission_required
 from bilim.projects import selectors
 from bilim.projects.models import Project, ProjectStatus, ProjectType
 from bilim.registry import selectors as registry
@@ -36,7 +36,7 @@ def _choices(day) -> dict:
             "project_statuses": ProjectStatus.choices}
 
 
-@login_required
+@permission_required("projects", unit_params=("region",))
 def dashboard(request: HttpRequest) -> HttpResponse:
     day = _date_param(request)
     f = _filters(request)
@@ -64,7 +64,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     })
 
 
-@login_required
+@permission_required("projects", unit_params=("region",))
 def project_list(request: HttpRequest) -> HttpResponse:
     day = _date_param(request)
     f = _filters(request)
@@ -73,7 +73,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
     return render(request, "web/projects/list.html", {"rows": rows, "f": f, "as_of": day, **_choices(day)})
 
 
-@login_required
+@permission_required("projects")
 def project(request: HttpRequest, code: str) -> HttpResponse:
     try:
         p = selectors.get_project(code)
@@ -115,7 +115,7 @@ def _spread(points: list[dict], radius: float) -> None:
             pt["approximate"] = True
 
 
-@login_required
+@permission_required("projects", unit_params=("region",))
 def project_map(request: HttpRequest) -> HttpResponse:
     day = _date_param(request)
     f = _filters(request)

@@ -136,3 +136,37 @@ def test_composite(admin_client, warehouse):
     assert all(row["rank_p05"] <= row["median_rank"] <= row["rank_p95"] for row in body["rows"])
     bad = _get(admin_client, URL + "/composite", dx="GER_ISCED1;PTR_ISCED1", pe="2024S", weights="1")
     assert bad.status_code == 400 and "weight" in bad.json()["message"]
+
+
+def test_concurrent_queries_do_not_share_a_duckdb_connection(warehouse):
+    """Found by schemathesis with two workers: on the threaded server, concurrent analytics requests
+    ran on one shared DuckDB connection and failed with a 500 ("Attempting to execute an unsuccessful
+    or closed pending query result") or hung. Each thread now has its own cursor on the snapshot."""
+    import datetime as dt
+    import threading
+
+    from bilim.analytics import service
+
+    errors: list[str] = []
+    handles: list[object] = []
+
+    def work(i: int) -> None:
+        try:
+            handles.append(service.connect())
+            for j in range(2):
+                res = service.indicators(["GER_ISCED1", "PTR_ISCED1"], ["2023S", "2024S"], level="region", by="SEX",
+                                         as_of=dt.date(2024, 1, 1 + i + 10 * j), cache=False)
+                assert not res.empty
+                assert service.unit_names(["KZ"])["KZ"]["kind"] == "republic"
+        except Exception as e:  # noqa: BLE001 - collected for the assertion below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not any(t.is_alive() for t in threads), "concurrent analytics queries hung"
+    assert errors == []
+    assert len({id(h) for h in handles}) == len(threads)
+    assert service.connect() is service.connect()

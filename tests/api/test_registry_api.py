@@ -73,3 +73,19 @@ def test_openapi_document_is_served(admin_client):
     doc = admin_client.get("/api/v1/openapi.json").json()
     assert doc["openapi"].startswith("3.")
     assert "/api/v1/orgunits/{code}/history" in doc["paths"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/orgunits", "/api/v1/orgunits/KZ/children", "/api/v1/orgunits/KZ/history"])
+@pytest.mark.parametrize("param", ["offset=24099879940929220608", "limit=24099879940929220608"])
+def test_huge_page_parameters_are_json_422_not_a_server_error(admin_client, mini_registry, path, param):
+    """Found by schemathesis: an offset past 64 bits reached SQLite ("datatype mismatch", a 500)."""
+    resp = admin_client.get(f"{path}?{param}")
+    assert resp.status_code == 422
+    assert resp.json()["code"] == "invalid_input"
+
+
+def test_largest_documented_offset_is_an_empty_page(admin_client, mini_registry):
+    from bilim.api.pagination import MAX_OFFSET
+
+    body = admin_client.get(f"/api/v1/orgunits?offset={MAX_OFFSET}&limit={MAX_OFFSET}").json()
+    assert body["items"] == [] and body["count"] == 6

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 def test_counts_at_every_level(country, save):
     ds = DataSet.objects.get(code="SCHOOL_CENSUS")
     save("S1", "ENROL", 10, SEX="F", GRADE="G01")
+    save("S1", "TEACH", 1)
     save("S3", "CAPACITY", 100)
     submit(ds, "S1", "2024S")
     c = selectors.completeness(ds, "2024S", country["kz"])

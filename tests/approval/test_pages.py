@@ -118,6 +118,9 @@ def test_api(admin_client, country, save):
     rules = admin_client.get("/api/v1/collection/rules?data_set=SCHOOL_CENSUS").json()
     assert "GIRLS_LE_TOTAL" in {x["code"] for x in rules}
     r = admin_client.post("/api/v1/collection/approvals/SCHOOL_CENSUS/S1/2024S/submit")
+    assert r.status_code == 409 and "TEACHERS_IF_PUPILS" in r.json()["message"]  # blocking rule
+    save("S1", "TEACH", 20)
+    r = admin_client.post("/api/v1/collection/approvals/SCHOOL_CENSUS/S1/2024S/submit")
     assert r.status_code == 200 and r.json()["status"] == "submitted" and r.json()["locked"]
     r = admin_client.post("/api/v1/collection/approvals/SCHOOL_CENSUS/KZ-11-001/2024S/approve")
     assert r.status_code == 409 and "S2" in r.json()["message"]

@@ -72,6 +72,7 @@ def test_saving_into_a_submitted_form_raises_a_clear_locked_error(country, save)
     from bilim.collection.services import LockedError
 
     save("S1", "ENROL", 10, SEX="F", GRADE="G01")
+    save("S1", "TEACH", 2)
     submit(DS, "S1", PE)
     with pytest.raises(LockedError, match="ENROL for S1 in 2024S is approved and locked"):
         save("S1", "ENROL", 11, SEX="F", GRADE="G01")
@@ -144,3 +145,13 @@ def test_lock_checker_agrees_with_is_locked(country):
         for period in (PE, "2023S"):
             for what in (None, ds, enrol, expend):
                 assert check(unit, period, what) == is_locked(unit, period, what)
+
+
+def test_a_blocking_rule_stops_the_submission_whatever_the_path(country, save):
+    from bilim.approval.services import ApprovalError
+
+    save("S1", "ENROL", 10, SEX="F", GRADE="G01")  # pupils but no teachers: TEACHERS_IF_PUPILS is blocking
+    with pytest.raises(ApprovalError, match="TEACHERS_IF_PUPILS"):
+        submit(DS, "S1", PE)
+    save("S1", "TEACH", 2)
+    assert submit(DS, "S1", PE).status == "submitted"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -54,12 +55,64 @@ def page(browser, live_demo):
     ctx.close()
 
 
-def sign_in(page, who: tuple[str, str] = ADMIN) -> None:
-    page.goto(page.base + "/accounts/login/")
+@pytest.fixture(scope="session")
+def admin_state(browser, live_demo):
+    """Cookies of one signed-in administrator session, shared by `admin_page` (signing in once per run)."""
+    ctx = browser.new_context()
+    pg = ctx.new_page()
+    pg.base = live_demo.url
+    sign_in(pg, to="/registry/")
+    state = ctx.storage_state()
+    ctx.close()
+    return state
+
+
+@pytest.fixture
+def admin_page(browser, live_demo, admin_state):
+    """A fresh browser context already signed in as the demo administrator, interface in English."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="kk-KZ", storage_state=admin_state)
+    pg = ctx.new_page()
+    pg.set_default_timeout(20000)
+    pg.base = live_demo.url
+    choose_language(pg, "en")
+    yield pg
+    ctx.close()
+
+
+@pytest.fixture
+def admin_phone(browser, live_demo, admin_state):
+    """Like `admin_page`, 375 px wide (a phone)."""
+    ctx = browser.new_context(viewport={"width": 375, "height": 800}, storage_state=admin_state)
+    pg = ctx.new_page()
+    pg.set_default_timeout(20000)
+    pg.base = live_demo.url
+    choose_language(pg, "en")
+    yield pg
+    ctx.close()
+
+
+def choose_language(page, code: str) -> None:
+    """Set the signed-in user's language with the header picker's POST, without loading a page."""
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+    r = page.request.post(page.base + "/language/", max_redirects=0,
+                          form={"language": code, "next": "/", "csrfmiddlewaretoken": token})
+    assert r.status == 302, r.status
+
+
+def sign_in(page, who: tuple[str, str] = ADMIN, to: str = "") -> None:
+    """Sign in on the login page; lands on the overview, or on the path `to` (skips loading the overview)."""
+    page.goto(page.base + "/accounts/login/" + (f"?next={quote(to)}" if to else ""))
     page.fill("input[name=username]", who[0])
     page.fill("input[name=password]", who[1])
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+def api(page, path: str, **params) -> dict:
+    """GET /api/v1<path> from the live demo with the page's signed-in session (expected values for asserts)."""
+    r = page.request.get(page.base + "/api/v1" + path, params=params)
+    assert r.ok, f"{path}: {r.status} {r.text()[:300]}"
+    return r.json()
 
 
 def shot(page, name: str, full: bool = True) -> Path:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from tests.browser.conftest import set_language, shot, sign_in
+from tests.browser.conftest import set_language, shot
 
 
-def test_competences_list(page):
-    sign_in(page)
-    set_language(page, "en")
+def test_competences_list(admin_page):
+    page = admin_page
     page.goto(page.base + "/competences/")
     rows = page.locator("#competence-table tbody tr")
     assert rows.count() == 10
@@ -15,9 +14,8 @@ def test_competences_list(page):
     shot(page, "authority-competences")
 
 
-def test_who_holds_innovation_sites_over_almaty(page):
-    sign_in(page)
-    set_language(page, "en")
+def test_who_holds_innovation_sites_over_almaty(admin_page):
+    page = admin_page
     page.goto(page.base + "/competences/")
     page.select_option("#holder-form select[name=competence]", "INNOVATION_SITES")
     page.fill("#holder-form input[name=unit]", "KZ-75")
@@ -37,9 +35,8 @@ def test_who_holds_innovation_sites_over_almaty(page):
     assert "Ministry" in page.locator("#holder-result .lead").inner_text()
 
 
-def test_powers_of_the_almaty_akimat_and_history(page):
-    sign_in(page)
-    set_language(page, "en")
+def test_powers_of_the_almaty_akimat_and_history(admin_page):
+    page = admin_page
     page.goto(page.base + "/competences/")
     page.fill("#powers-form input[name=body]", "KZ-75-AKIMAT")
     page.fill("#powers-form input[name=date]", "2023-01-01")

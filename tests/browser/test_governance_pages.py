@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import set_language, shot, sign_in
+from tests.browser.conftest import set_language, shot
 
 MEETING = "MES-2019-09-05"
 
 
 @pytest.fixture
-def signed_in(page):
-    sign_in(page)
-    set_language(page, "en")
-    return page
+def signed_in(admin_page):
+    return admin_page
 
 
 def test_meetings_list_shows_the_expanded_collegium(signed_in):
@@ -107,13 +105,9 @@ def test_control_dashboard_counts_and_chart(signed_in):
     shot(page, "governance-control")
 
 
-def test_control_on_phone_width(browser, live_demo):
-    ctx = browser.new_context(viewport={"width": 375, "height": 800})
-    page = ctx.new_page()
-    page.base = live_demo.url
-    sign_in(page)
+def test_control_on_phone_width(admin_phone):
+    page = admin_phone
     page.goto(page.base + "/control/")
     page.wait_for_selector("#control-chart[data-ready='1'] canvas")
     assert page.evaluate("document.documentElement.scrollWidth") <= 380
     shot(page, "governance-control-phone")
-    ctx.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import phone, set_language, shot, sign_in
+from tests.browser.conftest import set_language, shot
 
 
 def en(v: float, digits: int = 1) -> str:
@@ -29,11 +29,10 @@ def value(service, code: str, ou: str, period: str, mode: str = "current") -> fl
     return float(df["value"].iloc[0])
 
 
-def test_overview_cards_show_national_values(page, demo_service, latest):
+def test_overview_cards_show_national_values(admin_page, demo_service, latest):
     ger = value(demo_service, "GER_ISCED1", "KZ", latest)
     exp = value(demo_service, "EXP_PER_PUPIL", "KZ", latest)
-    sign_in(page)
-    set_language(page, "en")
+    page = admin_page
     page.goto(page.base + "/")
     cards = page.locator("#overview-cards .card")
     assert cards.count() == 9
@@ -49,10 +48,9 @@ def test_overview_cards_show_national_values(page, demo_service, latest):
     shot(page, "overview-ru")
 
 
-def test_overview_mode_switch_to_historical(page, demo_service, latest):
+def test_overview_mode_switch_to_historical(admin_page, demo_service, latest):
     ger = value(demo_service, "GER_ISCED1", "KZ", latest, mode="historical")
-    sign_in(page)
-    set_language(page, "en")
+    page = admin_page
     page.goto(page.base + "/")
     with page.expect_navigation():
         page.check("input[name=mode][value=historical]")
@@ -61,21 +59,18 @@ def test_overview_mode_switch_to_historical(page, demo_service, latest):
     assert page.locator(".card[data-code=GER_ISCED1] .value").inner_text() == f"{en(ger)} %"
 
 
-def test_overview_on_a_phone(browser, live_demo):
-    ctx, page = phone(browser, live_demo)
-    set_language(page, "en")
+def test_overview_on_a_phone(admin_phone):
+    page = admin_phone
     page.goto(page.base + "/")
     page.wait_for_selector("#spark-UNT_MEAN[data-ready='1'] canvas")
     assert page.evaluate("document.documentElement.scrollWidth") <= 380
     shot(page, "overview-phone")
-    ctx.close()
 
 
-def test_region_comparison_table_map_and_composite(page, demo_service, latest):
+def test_region_comparison_table_map_and_composite(admin_page, demo_service, latest):
     df = demo_service.indicators(["GER_ISCED1"], [latest], level="region")
     almaty = float(df.set_index("ou_code").loc["KZ-75", "value"])
-    sign_in(page)
-    set_language(page, "en")
+    page = admin_page
     page.goto(page.base + f"/compare/?ind=GER_ISCED1&period={latest}")
     assert page.locator("#regions-table tbody tr").count() == len(df)
     assert page.locator("#regions-table tr[data-code='KZ-75'] td").nth(1).inner_text() == f"{en(almaty)} %"
@@ -101,22 +96,20 @@ def test_region_comparison_table_map_and_composite(page, demo_service, latest):
     assert page.locator("#regions-table tr[data-code='KZ-75']").count() == 1
 
 
-def test_region_comparison_on_a_phone(browser, live_demo):
-    ctx, page = phone(browser, live_demo)
+def test_region_comparison_on_a_phone(admin_phone):
+    page = admin_phone
     page.goto(page.base + "/compare/")
     page.wait_for_selector("#compare-map[data-ready='1'] canvas")
     assert page.evaluate("document.documentElement.scrollWidth") <= 380
     shot(page, "compare-phone")
-    ctx.close()
 
 
-def test_equity_parity_and_funding(page, demo_service, latest):
+def test_equity_parity_and_funding(admin_page, demo_service, latest):
     gpia = demo_service.parity(["GER_ISCED1"], [latest], index="GPIA", ou_codes=["KZ"])
     kz_gpia = float(gpia["value"].iloc[0])
     eq = demo_service.equity("EXP_PER_PUPIL", ["KZ-75"], [latest]).set_index("measure")
     gini = float(eq.loc["GINI", "value"])
-    sign_in(page)
-    set_language(page, "en")
+    page = admin_page
     page.goto(page.base + f"/equity/?ind=GER_ISCED1&period={latest}&region=KZ-75")
     assert f"{kz_gpia:.3f}" in page.locator("#parity-table tr[data-code=KZ]").inner_text()
     assert page.locator("#measures-table tr[data-code=GINI] td").nth(2).inner_text() == f"{gini:.3f}"
@@ -125,10 +118,9 @@ def test_equity_parity_and_funding(page, demo_service, latest):
     shot(page, "equity")
 
 
-def test_profile_key_indicators_and_completeness(page, demo_service, latest):
+def test_profile_key_indicators_and_completeness(admin_page, demo_service, latest):
     ger = value(demo_service, "GER_ISCED1", "KZ-75", latest)
-    sign_in(page)
-    set_language(page, "en")
+    page = admin_page
     page.goto(page.base + "/ou/KZ-75/")
     assert page.locator("#profile-cards .card[data-code=GER_ISCED1] .value").inner_text() == f"{en(ger)} %"
     rows = page.locator("#completeness tbody tr")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from tests.browser.conftest import set_language, shot, sign_in
+from tests.browser.conftest import set_language, shot
 
 
-def test_programme_dashboard(page):
-    sign_in(page)
-    set_language(page, "en")
+def test_programme_dashboard(admin_page):
+    page = admin_page
     page.goto(page.base + "/projects/")
     page.wait_for_selector("#region-chart[data-ready='1'] canvas")
     page.click("button[data-toggle=region-chart]")
@@ -17,9 +16,8 @@ def test_programme_dashboard(page):
     shot(page, "projects-dashboard")
 
 
-def test_project_list_and_palace_card(page):
-    sign_in(page)
-    set_language(page, "en")
+def test_project_list_and_palace_card(admin_page):
+    page = admin_page
     page.goto(page.base + "/projects/list/?region=KZ-75")
     assert page.locator("#projects-table tbody tr").count() == 9
     page.click("text=Palace of Schoolchildren")
@@ -33,8 +31,8 @@ def test_project_list_and_palace_card(page):
     assert "Дворца школьников" in page.locator("h1").inner_text()
 
 
-def test_project_map_has_points_and_credit(page):
-    sign_in(page)
+def test_project_map_has_points_and_credit(admin_page):
+    page = admin_page
     page.goto(page.base + "/projects/map/")
     page.wait_for_selector("#project-map[data-ready='1'] canvas")
     assert page.locator("#map-table tbody tr").count() == 11

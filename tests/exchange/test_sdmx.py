@@ -167,6 +167,11 @@ def warehouse(monkeypatch):
     s = synthetic_warehouse()
     con = load_warehouse(ibis.duckdb.connect(), facts=s.facts, org_units=s.org_units, closure=s.closure)
     monkeypatch.setattr(service, "connect", lambda: con)
+    # results are memoised per snapshot stamp: give this warehouse its own stamp and an empty memo
+    from collections import OrderedDict
+
+    monkeypatch.setattr(service, "_cache", OrderedDict())
+    monkeypatch.setitem(service._state, "stamp", ("synthetic", id(con)))
     return con
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
 from bilim.collection.models import DataValue
@@ -214,6 +215,20 @@ def test_scoped_user_cannot_import_outside_their_scope(client, world):
     assert "outside your scope" in job.report["errors"][0]["reason"]
 
 
+def test_ministry_analyst_imports_values_but_cannot_register_org_units(client, world):
+    from bilim.accounts.models import User
+
+    analyst = User.objects.create_user("analyst", password="pw-for-tests-only", role="ministry")
+    client.force_login(analyst)
+    upload(client, GOOD)
+    assert ImportJob.objects.get().status == "done"
+    units = b"code,kind,name_kk,name_ru,name_en,parent,valid_from\nX1,district,X,X,X,KZ,2024-01-01\n"
+    r = client.post("/exchange/upload/", {"file": SimpleUploadedFile("units.csv", units)})
+    job = ImportJob.objects.filter(file_name="units.csv").get()
+    assert r.status_code == 302 and job.status == "rejected"
+    assert "may change the registry" in job.report["errors"][0]["reason"]
+
+
 # --- the import API -----------------------------------------------------------------------------------
 
 def test_api_import_returns_the_report(admin_client, world):
@@ -242,7 +257,11 @@ def test_api_template(admin_client, world):
 
 @pytest.mark.django_db(transaction=True)
 def test_background_thread_finishes_and_page_stops_polling(admin_client, act, monkeypatch):
-    """The real path: a thread runs the import while the page polls the job row."""
+    """The real path: a thread runs the import while the page polls the job row.
+
+    Committed for real (transaction=True): the thread has its own connection and must see the
+    registry and the job row, as it does in production; inside a test transaction it cannot on
+    PostgreSQL."""
     import time
 
     from tests.collection.world import build_world

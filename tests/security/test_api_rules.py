@@ -212,3 +212,13 @@ def test_scoped_user_cannot_smuggle_a_unit_in_a_list(as_role, world):
     c = as_role("district")
     assert c.get("/api/v1/analytics?dx=GER_ISCED1&ou=100000000001;100000000002").status_code == 403
     assert c.get("/api/v1/analytics?dx=GER_ISCED1&ou=100000000001").status_code != 403
+
+
+def test_level_and_children_selectors_are_scoped(as_role, world):
+    c = as_role("district")
+    # every organization of the country: refused without a boundary in scope
+    assert c.get("/api/v1/analytics?dx=GER_ISCED1&ou=LEVEL-organization").status_code == 403
+    assert c.get("/api/v1/analytics?dx=GER_ISCED1&ou=CHILDREN-KZ").status_code == 403
+    p = as_role("public")
+    assert p.get("/api/v1/analytics?dx=GER_ISCED1&ou=LEVEL-organization;KZ").status_code == 403
+    assert p.get("/api/v1/analytics?dx=GER_ISCED1&ou=LEVEL-region").status_code != 403

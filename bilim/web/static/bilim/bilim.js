@@ -25,10 +25,21 @@ function bilimEsc(s) {
   return String(s === null || s === undefined ? '' : s).replace(/[&<>"']/g,
     c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
 }
+// Axis defaults that keep narrow (phone) charts legible: value-axis labels that would collide are
+// dropped, and category labels wrapped onto two lines get a line height that keeps the lines apart.
+function bilimAxisDefaults(axes) {
+  (Array.isArray(axes) ? axes : (axes ? [axes] : [])).forEach(a => {
+    a.axisLabel = a.axisLabel || {};
+    if (a.type === 'value' && a.axisLabel.hideOverlap === undefined) a.axisLabel.hideOverlap = true;
+    if (a.axisLabel.overflow === 'break' && a.axisLabel.lineHeight === undefined) a.axisLabel.lineHeight = 14;
+  });
+}
 function bilimChart(id, option) {
   const el = document.getElementById(id);
   if (!el || !window.echarts) return null;
   const inst = echarts.getInstanceByDom(el) || echarts.init(el);
+  bilimAxisDefaults(option.xAxis);
+  bilimAxisDefaults(option.yAxis);
   option.animation = option.animation === undefined ? !window.navigator.webdriver : option.animation;
   option.textStyle = Object.assign({fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif'},
                                    option.textStyle || {});

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import browser, live_demo, page, shot, sign_in  # noqa: F401 - fixtures
+from tests.browser.conftest import shot, sign_in
 
 pytestmark = pytest.mark.browser
 
 
-def test_completeness_map_and_entry_grid(page):  # noqa: F811
+def test_completeness_map_and_entry_grid(page):
     sign_in(page)
     page.goto(page.base + "/collection/completeness/SCHOOL_CENSUS/2024S/")
     page.wait_for_selector("#cmap canvas")
