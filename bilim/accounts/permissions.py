@@ -298,10 +298,10 @@ def check_api_request(request, user) -> None:
                 raise PermissionDenied("The public sees aggregates, not single organizations")
         if "organization" in levels:
             raise PermissionDenied("The public sees aggregates, not single organizations")
-    restricted = scoped_unit_ids(user) is not None or public
-    if not restricted:
+    scoped = scoped_unit_ids(user) is not None
+    if not (scoped or public):
         return
-    if levels and not codes and scoped_unit_ids(user) is not None:
+    if levels and not codes and scoped:
         raise PermissionDenied("LEVEL-<kind> needs a unit of your scope beside it as its boundary, "
                                "e.g. ou=LEVEL-organization;<your unit>")
     if not codes and not rule.scope_filtered and not public:

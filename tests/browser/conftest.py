@@ -67,28 +67,28 @@ def admin_state(browser, live_demo):
     return state
 
 
-@pytest.fixture
-def admin_page(browser, live_demo, admin_state):
-    """A fresh browser context already signed in as the demo administrator, interface in English."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="kk-KZ", storage_state=admin_state)
+def _admin_context(browser, live_demo, admin_state, **context_options):
+    """A fresh context reusing the administrator's session, interface in English; yields its page."""
+    ctx = browser.new_context(storage_state=admin_state, **context_options)
     pg = ctx.new_page()
     pg.set_default_timeout(20000)
     pg.base = live_demo.url
     choose_language(pg, "en")
     yield pg
     ctx.close()
+
+
+@pytest.fixture
+def admin_page(browser, live_demo, admin_state):
+    """A fresh browser context already signed in as the demo administrator, interface in English."""
+    yield from _admin_context(browser, live_demo, admin_state, viewport={"width": 1280, "height": 900},
+                              locale="kk-KZ")
 
 
 @pytest.fixture
 def admin_phone(browser, live_demo, admin_state):
     """Like `admin_page`, 375 px wide (a phone)."""
-    ctx = browser.new_context(viewport={"width": 375, "height": 800}, storage_state=admin_state)
-    pg = ctx.new_page()
-    pg.set_default_timeout(20000)
-    pg.base = live_demo.url
-    choose_language(pg, "en")
-    yield pg
-    ctx.close()
+    yield from _admin_context(browser, live_demo, admin_state, viewport={"width": 375, "height": 800})
 
 
 def choose_language(page, code: str) -> None:
