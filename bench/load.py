@@ -4,9 +4,10 @@ Bounded by --duration and --max-requests; loopback only (refuses any other host)
 copies nothing and writes into DIR: point it at a scratch copy of the national demo, e.g.
 
     cp -r /tmp/bnat /tmp/bload
-    .venv/bin/python bench/load.py --serve /tmp/bload --users 50 --duration 60
+    .venv/bin/python bench/load.py --serve /tmp/bload --users 50 --duration 60 --warmup 20
 
-It creates (through the app's services) a ministry user with a session and an API token, and a
+Users have no think time: each sends its next request when the last one is answered, so the
+figures measure the server's capacity, not a realistic office. It creates (through the app's services) a ministry user with a session and an API token, and a
 district officer whose data entry goes through POST /api/v1/exchange/import (one value per request,
 its own school), then prints throughput, p50/p95/p99 latency per kind and the error count.
 """
@@ -65,11 +66,14 @@ class Stats:
         self.lat: dict[str, list[float]] = {}
         self.errors: list[str] = []
         self.count = 0
+        self.by_path: dict[str, list[float]] = {}
 
-    def add(self, kind: str, seconds: float, ok: bool, detail: str = "") -> None:
+    def add(self, kind: str, seconds: float, ok: bool, detail: str = "", path: str = "") -> None:
         with self.lock:
             self.count += 1
             self.lat.setdefault(kind, []).append(seconds)
+            if path:
+                self.by_path.setdefault(path.split("?")[0] if kind != "dashboard" else path, []).append(seconds)
             if not ok:
                 self.errors.append(f"{kind}: {detail}")
 
@@ -130,7 +134,8 @@ class User:
             "Content-Type": f"multipart/form-data; boundary={boundary}"}, body
 
 
-def worker(user: User, stats: Stats, stop_at: float, budget: list[int], lock: threading.Lock, mix: tuple):
+def worker(user: User, stats: Stats, stop_at: float, budget: list[int], lock: threading.Lock, mix: tuple,
+           cold: Stats | None = None, warm_from: float = 0.0):
     try:
         user.login()
     except BaseException as e:  # noqa: BLE001 - a user that cannot sign in is an error of the run
@@ -151,13 +156,15 @@ def worker(user: User, stats: Stats, stop_at: float, budget: list[int], lock: th
         else:
             kind = "data_entry"
             method, path, headers, data = user.data_entry()
+        into = cold if cold is not None and time.monotonic() < warm_from else stats
         t = time.perf_counter()
         try:
             status, body = user.call(method, path, data, headers)
         except Exception as e:  # noqa: BLE001 - a transport error is an error of the run
-            stats.add(kind, time.perf_counter() - t, False, f"{path}: {e}")
+            into.add(kind, time.perf_counter() - t, False, f"{path}: {e}")
             continue
-        stats.add(kind, time.perf_counter() - t, status < 400, f"{method} {path}: {status} {body[:200]!r}")
+        into.add(kind, time.perf_counter() - t, status < 400, f"{method} {path}: {status} {body[:200]!r}",
+                 path=f"{method} {path}")
 
 
 def serve(data_dir: str, port: int) -> subprocess.Popen:
@@ -186,6 +193,8 @@ def main() -> None:
     ap.add_argument("--max-requests", type=int, default=20_000)
     ap.add_argument("--mix", default="0.4,0.4,0.2", help="dashboards,api reads,data entry fractions")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--warmup", type=float, default=0.0,
+                    help="seconds at the start whose requests are reported apart (cold caches), default 0")
     args = ap.parse_args()
     duration = min(args.duration, 600.0)
     mix = tuple(float(x) for x in args.mix.split(","))
@@ -203,21 +212,28 @@ def main() -> None:
     proc = serve(args.serve, args.port)
     base = f"http://127.0.0.1:{args.port}"
     stats, lock, budget = Stats(), threading.Lock(), [args.max_requests]
+    cold = Stats() if args.warmup > 0 else None
     try:
         started = time.monotonic()
-        stop_at = started + duration
+        stop_at = started + duration + args.warmup
         threads = [threading.Thread(target=worker, args=(User(base, ctx, random.Random(args.seed + i)), stats,
-                                                         stop_at, budget, lock, mix), daemon=True)
+                                                         stop_at, budget, lock, mix, cold, started + args.warmup),
+                                    daemon=True)
                    for i in range(args.users)]
         for t in threads:
             t.start()
         for t in threads:
             t.join(timeout=duration + 180)
-        elapsed = time.monotonic() - started
+        elapsed = time.monotonic() - started - args.warmup
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
+    if cold is not None:
+        cold_lat = [x for v in cold.lat.values() for x in v]
+        print(f"warm-up ({args.warmup:.0f} s, caches cold; not in the figures below): {cold.count} requests, "
+              f"p50 {pct(cold_lat, 50) * 1000:.0f} ms, p95 {pct(cold_lat, 95) * 1000:.0f} ms, "
+              f"errors {len(cold.errors)}")
     all_lat = [x for v in stats.lat.values() for x in v]
     print(f"users {args.users}, {elapsed:.1f} s, {stats.count} requests, throughput {stats.count / elapsed:.1f} req/s, "
           f"errors {len(stats.errors)}")
@@ -225,9 +241,14 @@ def main() -> None:
     for kind, lat in sorted(stats.lat.items()) + [("all", all_lat)]:
         print(f"{kind:<12}{len(lat):>7}{pct(lat, 50) * 1000:>10.0f}{pct(lat, 95) * 1000:>10.0f}"
               f"{pct(lat, 99) * 1000:>10.0f}{statistics.fmean(lat) * 1000 if lat else 0:>10.0f}")
+    print("slowest paths (p95):")
+    for path, lat in sorted(stats.by_path.items(), key=lambda kv: -pct(kv[1], 95))[:8]:
+        print(f"  {path:<52}{len(lat):>6}{pct(lat, 50) * 1000:>10.0f}{pct(lat, 95) * 1000:>10.0f}")
     for e in stats.errors[:10]:
         print("error:", e)
-    sys.exit(1 if stats.errors else 0)
+    for e in (cold.errors if cold is not None else [])[:10]:
+        print("error (warm-up):", e)
+    sys.exit(1 if stats.errors or (cold is not None and cold.errors) else 0)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,9 @@ def usage() -> str:
              "commands:"]
     lines += [f"  {name:<16}{text}" for name, text in COMMANDS]
     lines += ["", "Run 'bilim COMMAND --help' for the options of a command.",
+              "import, export, orgunits, indicators, metadata and audit take --user USERNAME (or BILIM_USER):",
+              "  they then check that user's role and scope as the API does and record changes under its name.",
+              "  Without it they run as the system operator (full rights; changes recorded as cli:<login>).",
               "Settings come from the environment: DATABASE_URL, BILIM_DATA_DIR, SECRET_KEY, BILIM_DEBUG."]
     return "\n".join(lines)
 

@@ -17,6 +17,25 @@ def english_by_default(settings):
         yield
 
 
+@pytest.fixture(autouse=True)
+def analytics_in_the_foreground(monkeypatch):
+    """No background refresh (test data sits in an open transaction) and no warm-before-swap: a test
+    that refreshes reads the new snapshot at once. tests/analytics_django/test_refresher.py turns
+    both back on."""
+    from bilim.analytics import refresher, service
+    from bilim.projects import selectors as projects
+
+    monkeypatch.setattr(refresher, "MODE", "off")
+    monkeypatch.setattr(service, "WARM_BEFORE_SWAP", False)
+    monkeypatch.setattr(projects, "DEFICIT_CACHE_SECONDS", 0.0)  # tests change values and look again
+
+
+@pytest.fixture(autouse=True)
+def no_cli_user(monkeypatch):
+    """Commands run as the operator unless a test names a user: ignore a BILIM_USER of the shell."""
+    monkeypatch.delenv("BILIM_USER", raising=False)
+
+
 @pytest.fixture
 def act(db):
     from bilim.registry.models import LegalAct
@@ -60,3 +79,25 @@ def admin_client(client, db):
     client.force_login(user)
     client.user = user
     return client
+
+
+@pytest.fixture
+def client_as(db):
+    """client_as('district', unit) -> a test client signed in as a new user of that role and scope."""
+    from django.test import Client
+
+    from bilim.accounts.models import User
+
+    made: list = []
+
+    def make(role: str, scope=None) -> Client:
+        user = User.objects.create_user(f"{role}-{len(made)}", password="a-long-test-password", role=role,
+                                        scope=scope, language="en", is_superuser=role == "admin",
+                                        is_staff=role == "admin")
+        made.append(user)
+        c = Client()
+        c.force_login(user)
+        c.user = user
+        return c
+
+    return make

@@ -1,6 +1,7 @@
 """Who may do what, and where: role capabilities per endpoint family, and scope (a subtree as of today).
 
-One table serves the API, the web pages and the CLI, so a rule is written once. The API layer
+One table serves the API, the web pages and the CLI, so a rule is written once (the CLI applies it
+when a command is run as a user: `bilim.accounts.cli`, `--user`/BILIM_USER). The API layer
 (`bilim.api.api`) looks every request up in `rule_for`; an operation with no rule is refused, and
 `tests/security/test_api_rules.py` fails when a new endpoint appears without one. Every web view
 carries a rule too (`permission_required(family, action)`, or `no_permission_required` for the
@@ -36,14 +37,16 @@ org-unit profile → registry (lists filtered to the scope, a unit outside it �
 comparison and equity → analytics (they show republic and region aggregates only — what the public
 may see — to every role that reads analytics); collection pages → data (entry: read on GET, write on
 POST; workflow actions: write, then the workflow's own level check); competences → authority;
-meetings, instructions, control → governance; capital projects → projects. Units named in a page's
-query (`region`, `responsible`, `unit`, `body`, `ou`) must be in the caller's scope.
+meetings, instructions, control → governance; capital projects → projects (their lists, aggregates
+and cards are filtered to the scope by `bilim.governance.selectors` and `bilim.projects.selectors`, a
+record outside it → 403). Units named in a page's query (`region`, `responsible`, `unit`, `body`, `ou`)
+must be in the caller's scope.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
 
@@ -137,6 +140,16 @@ def scoped_unit_ids(user, day: dt.date | None = None) -> frozenset[int] | None:
     return cache[day]
 
 
+def family_scope(user, family: str) -> frozenset[int] | None:
+    """The unit ids whose `family` records `user` may read: none without the capability, None for no
+    restriction (national users, and internal callers that pass no user)."""
+    if user is None:
+        return None
+    if not has_capability(user, family, READ):
+        return frozenset()
+    return scoped_unit_ids(user)
+
+
 def can_read_unit(user, unit, day: dt.date | None = None) -> bool:
     """True when `unit` lies in the user's subtree (public: only republic, region and district aggregates)."""
     if unit is None:
@@ -227,6 +240,17 @@ OPERATION_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/collection/rules"): Rule("metadata", scope_filtered=True),
     ("GET", "/authority/competences"): Rule("authority", scope_filtered=True),
     ("GET", "/authority/competences/{code}/history"): Rule("authority", scope_filtered=True),
+    # governance and projects answer with the records in the caller's scope (their selectors filter;
+    # a record outside it is a 403); a unit named in `responsible` or `region` is still checked
+    ("GET", "/governance/meetings"): Rule("governance", scope_filtered=True),
+    ("GET", "/governance/meetings/{code}"): Rule("governance", scope_filtered=True),
+    ("GET", "/governance/instructions"): Rule("governance", scope_filtered=True),
+    ("GET", "/governance/instructions/{code}"): Rule("governance", scope_filtered=True),
+    ("GET", "/governance/control"): Rule("governance", scope_filtered=True),
+    ("GET", "/projects/projects"): Rule("projects", scope_filtered=True),
+    ("GET", "/projects/projects/{code}"): Rule("projects", scope_filtered=True),
+    ("GET", "/projects/dashboard"): Rule("projects", scope_filtered=True),
+    ("GET", "/projects/map"): Rule("projects", scope_filtered=True),
 }
 
 
@@ -299,6 +323,8 @@ def check_api_request(request, user) -> None:
         if "organization" in levels:
             raise PermissionDenied("The public sees aggregates, not single organizations")
     scoped = scoped_unit_ids(user) is not None
+    # analytics answer at the user's approval level inside their scope, at the public's outside it
+    _set_reader_level(analytics_level(user) if not scoped or codes else 4)
     if not (scoped or public):
         return
     if levels and not codes and scoped:
@@ -317,6 +343,13 @@ def check_api_request(request, user) -> None:
             if unit is not None and not (can_write_unit(user, unit, rule.family) if action == WRITE
                                          else can_read_unit(user, unit)):
                 raise PermissionDenied(f"{code} is outside your scope")
+
+
+def _set_reader_level(level: int) -> None:
+    """For the rest of this request (the middleware restores the previous level afterwards)."""
+    from bilim.analytics.service import reader_level
+
+    reader_level.set(level)
 
 
 # --- web views -------------------------------------------------------------------------------------
@@ -475,3 +508,77 @@ def require_values(user, unit, data_set, period: str) -> None:
         raise PermissionDenied(_("The values of %(form)s for %(unit)s in %(period)s are not approved up to "
                                  "your level yet, or lie outside your scope.")
                                % {"form": data_set.code, "unit": unit.code, "period": period})
+
+
+def value_rows_reader(user):
+    """A predicate `(data element code, period code, org unit code) -> bool` for streams of stored
+    values (exports): may `user` read that value?
+
+    Role (data, read), scope, and the approval rule of `values_reader` for every form that collects
+    the element from that kind of unit (its org types name the unit's type or kind); the value of an
+    element no such form collects is guarded by the role and the scope only. Units are loaded once
+    and verdicts are cached per form, period and unit, so the predicate is cheap on long streams.
+    """
+    if not has_capability(user, "data", READ):
+        return lambda data_element, period, org_unit: False
+
+    from bilim.metadata.models import DataSet
+    from bilim.registry.models import OrgUnit
+
+    forms_of: dict[str, list[tuple[DataSet, frozenset[str]]]] = {}
+    for ds in DataSet.objects.prefetch_related("data_elements").order_by("code"):
+        for de in ds.data_elements.all():
+            forms_of.setdefault(de.code, []).append((ds, frozenset(ds.org_types or [])))
+    units: dict[str, OrgUnit] = {}
+    forms_for: dict[tuple[str, str, str], tuple[DataSet, ...]] = {}
+    readers: dict[tuple[int, str], Callable[[OrgUnit], bool]] = {}
+    verdicts: dict[tuple[tuple[int, ...], str, str], bool] = {}
+
+    def readable(data_element: str, period: str, org_unit: str) -> bool:
+        if not units:
+            units.update((u.code, u) for u in OrgUnit.objects.only("id", "code", "kind", "org_type"))
+        unit = units.get(org_unit)
+        if unit is None:
+            return False
+        key = (data_element, unit.org_type, unit.kind)
+        if key not in forms_for:
+            forms_for[key] = tuple(ds for ds, types in forms_of.get(data_element, [])
+                                   if types & {unit.org_type, unit.kind})
+        forms = forms_for[key]
+        vkey = (tuple(ds.pk for ds in forms), period, org_unit)
+        if vkey not in verdicts:
+            ok = can_read_unit(user, unit)
+            for ds in forms:
+                if not ok:
+                    break
+                if (ds.pk, period) not in readers:
+                    readers[(ds.pk, period)] = values_reader(user, ds, period)
+                ok = readers[(ds.pk, period)](unit)
+            verdicts[vkey] = ok
+        return verdicts[vkey]
+
+    return readable
+
+
+# --- unapproved data in aggregates -----------------------------------------------------------------
+
+# Reader levels of the analytics warehouse (bilim.analytics.visibility): the value of a unit is in a
+# reader's aggregates once its form has climbed the approval chain to the reader's level.
+_ANALYTICS_LEVEL = {Role.ADMIN: 0, Role.ORGANIZATION: 0, Role.DISTRICT: 1, Role.REGION: 2, Role.MINISTRY: 3,
+                    Role.SECRETARIAT: 3, Role.PUBLIC: 4}
+
+
+def analytics_level(user) -> int:
+    """The approval level of `user`'s aggregates inside their scope (what `values_reader` lets them
+    read): a district office sees its schools at once, a region once the district approved, the
+    ministry once the region approved, the public once the republic accepted; administrators see all.
+    Anonymous callers and unknown roles get the public level. An organization asks only about
+    itself (its scope), whose values it always sees."""
+    return _ANALYTICS_LEVEL.get(role_of(user), 4)
+
+
+def national_view_level(user) -> int:
+    """The level for pages that show republic and region aggregates to every analytics role (overview,
+    region comparison, equity): a user with a limited scope sees there what the public sees, since
+    those figures are outside their subtree."""
+    return analytics_level(user) if has_national_scope(user) else 4

@@ -15,6 +15,7 @@ atomically (`os.replace`); open readers keep their snapshot until they reconnect
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import os
 import shutil
@@ -29,6 +30,7 @@ import pyarrow as pa
 from django.conf import settings
 from django.db import connection
 
+from . import visibility
 from .warehouse import SCHEMAS, closure_from_parents
 
 CATEGORY_COLUMNS = ("sex", "age", "grade", "qual", "exp", "lang")
@@ -41,18 +43,20 @@ class RefreshReport:
     unchanged: int = 0
     fact_rows: int = 0
     registry_rebuilt: bool = False
+    visibility_rebuilt: bool = False
     seconds: float = 0.0
 
     @property
     def changed(self) -> bool:
-        return bool(self.rebuilt or self.dropped or self.registry_rebuilt)
+        return bool(self.rebuilt or self.dropped or self.registry_rebuilt or self.visibility_rebuilt)
 
     def summary(self) -> str:
         if not self.changed:
             return f"Warehouse up to date ({self.unchanged} partitions unchanged; {self.seconds:.2f}s)."
         return (f"Rebuilt {len(self.rebuilt)} partition(s) ({self.fact_rows:,} fact rows), dropped "
                 f"{len(self.dropped)}, {self.unchanged} unchanged; registry "
-                f"{'rebuilt' if self.registry_rebuilt else 'unchanged'}; {self.seconds:.2f}s.")
+                f"{'rebuilt' if self.registry_rebuilt else 'unchanged'}; approval visibility "
+                f"{'rebuilt' if self.visibility_rebuilt else 'unchanged'}; {self.seconds:.2f}s.")
 
 
 def warehouse_path() -> Path:
@@ -72,6 +76,34 @@ def _ensure_schema(db: duckdb.DuckDBPyConnection) -> None:
     db.execute("CREATE TABLE IF NOT EXISTS partitions (de VARCHAR, period VARCHAR, n BIGINT, "
                "max_updated VARCHAR, sum_version BIGINT, refreshed_at TIMESTAMP)")
     db.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    # approval (bilim.analytics.visibility): only values NOT yet public are listed in `visibility`
+    db.execute("CREATE TABLE IF NOT EXISTS visibility (de VARCHAR, period VARCHAR, ou_id BIGINT, visible_to INTEGER)")
+    db.execute("CREATE TABLE IF NOT EXISTS partition_levels (de VARCHAR, period VARCHAR, max_visible INTEGER)")
+
+
+def _load_visibility(db: duckdb.DuckDBPyConnection, partitions: set[tuple[str, str]]) -> None:
+    """`visibility`: (element, period, unit) whose values some readers may not see yet, and the
+    highest reader level that may; approved-to-the-top values are absent (public)."""
+    form_vis, form_elements = visibility.build(partitions)
+    db.register("form_vis", form_vis)
+    db.register("form_elements", form_elements)
+    try:
+        db.execute("DELETE FROM visibility")
+        db.execute("INSERT INTO visibility SELECT e.de, v.period, v.ou_id, MAX(v.visible_to) "
+                   "FROM form_vis v JOIN form_elements e ON e.form = v.form "
+                   "GROUP BY e.de, v.period, v.ou_id HAVING MAX(v.visible_to) < ?", [visibility.PUBLIC])
+    finally:
+        db.unregister("form_vis")
+        db.unregister("form_elements")
+
+
+def _load_partition_levels(db: duckdb.DuckDBPyConnection) -> None:
+    """The highest reader level that sees at least one value of each (element, period): the periods
+    a reader is offered are those with something they may see."""
+    db.execute("DELETE FROM partition_levels")
+    db.execute("INSERT INTO partition_levels SELECT f.de, f.period, MAX(COALESCE(v.visible_to, ?)) FROM facts f "
+               "LEFT JOIN visibility v ON v.de = f.de AND v.period = f.period AND v.ou_id = f.ou_id "
+               "GROUP BY f.de, f.period", [visibility.PUBLIC])
 
 
 def _source_fingerprints() -> dict[tuple[str, str], tuple[int, str, int]]:
@@ -168,13 +200,28 @@ def _fetch_partitions(parts: list[tuple[str, str]]) -> pa.Table:
 
 
 def refresh(full: bool = False, log: Callable[[str], None] | None = None) -> RefreshReport:
-    """Bring the warehouse up to date with the database; `full` rebuilds everything."""
-    started = time.perf_counter()
-    report = RefreshReport()
+    """Bring the warehouse up to date with the database; `full` rebuilds everything.
+
+    One refresh at a time per warehouse, across processes (the web's background refresher and a
+    `bilim analytics refresh` in a shell would otherwise write the same work file): a second caller
+    waits for the lock and then finds little or nothing left to do.
+    """
     path = warehouse_path()
     path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return _refresh_locked(path, full, log)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _refresh_locked(path: Path, full: bool, log: Callable[[str], None] | None) -> RefreshReport:
+    started = time.perf_counter()
+    report = RefreshReport()
     source = _source_fingerprints()
     reg_fp = _registry_fingerprint()
+    vis_fp = visibility.fingerprint(reg_fp)
     work = path.with_name(path.name + ".refresh")
     if work.exists():
         work.unlink()
@@ -186,15 +233,17 @@ def refresh(full: bool = False, log: Callable[[str], None] | None = None) -> Ref
                           ro.execute("SELECT de, period, n, max_updated, sum_version FROM partitions").fetchall()}
                 row = ro.execute("SELECT value FROM meta WHERE key='registry'").fetchone()
                 stored_reg = row[0] if row else None
+                row = ro.execute("SELECT value FROM meta WHERE key='visibility'").fetchone()
+                stored_vis = row[0] if row else None
             except duckdb.CatalogException:
-                stored, stored_reg = {}, None
-        if stored == source and stored_reg == reg_fp:
+                stored, stored_reg, stored_vis = {}, None, None
+        if stored == source and stored_reg == reg_fp and stored_vis == vis_fp:
             report.unchanged = len(source)
             report.seconds = time.perf_counter() - started
             return report
         shutil.copyfile(path, work)
     else:
-        stored, stored_reg = {}, None
+        stored, stored_reg, stored_vis = {}, None, None
     db = duckdb.connect(str(work))
     try:
         _ensure_schema(db)
@@ -221,6 +270,12 @@ def refresh(full: bool = False, log: Callable[[str], None] | None = None) -> Ref
             now = dt.datetime.now()
             db.executemany("INSERT INTO partitions VALUES (?, ?, ?, ?, ?, ?)",
                            [[de, p, *source[(de, p)], now] for de, p in changed])
+        if full or stored_vis != vis_fp or set(stored) != set(source):
+            _load_visibility(db, set(source))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('visibility', ?)", [vis_fp])
+            report.visibility_rebuilt = True
+        if changed or gone or report.visibility_rebuilt:
+            _load_partition_levels(db)
         db.execute("COMMIT")
         report.rebuilt, report.dropped = changed, gone
         db.execute("CHECKPOINT")

@@ -9,8 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import duckdb
@@ -18,7 +21,7 @@ import ibis
 import pandas as pd
 
 from . import composite as _composite
-from . import engine
+from . import engine, visibility
 from .catalogue import Catalogue, load_catalogue
 from .equity import equity as _equity_of
 from .equity import org_values as _org_values
@@ -27,7 +30,7 @@ from .refresh import refresh, warehouse_path
 
 __all__ = ["catalogue", "connect", "explain", "indicators", "parity", "equity", "composite", "refresh",
            "WarehouseMissing", "periods_available", "periods_known", "check_periods", "latest_school_year",
-           "children", "unit_names", "LEVELS"]
+           "children", "unit_names", "LEVELS", "adopt", "reader_level", "as_reader"]
 
 LEVELS = ("republic", "region", "district", "authority", "organization")
 
@@ -43,7 +46,13 @@ class WarehouseMissing(RuntimeError):
 
 
 _lock = threading.Lock()
-_state: dict[str, Any] = {"con": None, "stamp": None, "catalogue": None}
+_state: dict[str, Any] = {"con": None, "stamp": None, "catalogue": None, "warming": None, "carried": 0}
+
+# Open a new snapshot in the background and recompute the recently asked questions on it before
+# readers switch to it (tests switch at once: they refresh and read in one thread).
+WARM_BEFORE_SWAP = True
+HOT_SIZE = 32
+WARM_BUDGET_SECONDS = 60.0
 
 
 def catalogue() -> Catalogue:
@@ -52,26 +61,67 @@ def catalogue() -> Catalogue:
     return _state["catalogue"]
 
 
+# The reader's approval level for this request or command (see `visibility`): 0 sees every value,
+# 1 a district, 2 a region, 3 the ministry, 4 the public. Set per request by
+# `bilim.web.middleware.AnalyticsLevelMiddleware` and the API's permission check; 0 outside requests
+# (tests, the CLI operator; `bilim indicators --user` sets the user's level).
+reader_level: ContextVar[int] = ContextVar("bilim_analytics_reader_level", default=0)
+
+
+@contextmanager
+def as_reader(level: int) -> Iterator[None]:
+    """Answer the enclosed questions as a reader of `level` (0-4, see `visibility`)."""
+    if level not in visibility.LEVELS:
+        raise ValueError(f"reader level must be one of {visibility.LEVELS}, not {level!r}")
+    token = reader_level.set(level)
+    try:
+        yield
+    finally:
+        reader_level.reset(token)
+
+
+def _schema(level: int) -> str:
+    return f"memory.lvl{level}"
+
+
 def _open_snapshot(path: os.PathLike) -> ibis.BaseBackend:
-    """An in-memory DuckDB with the warehouse file attached read-only.
+    """An in-memory DuckDB with the warehouse file attached read-only, and one schema of views per
+    reader level in which `facts` (and the period list) leave out what that level may not see yet.
 
     Not ``ibis.duckdb.connect(path)``: DuckDB caches database instances by path within a process, so
     while any connection to the old snapshot is still open (a request in flight, a cursor) reopening
     the same path returned the *old* instance, and readers kept seeing stale figures after a refresh.
     An in-memory instance is never shared, and the attached file is the one now at ``path``.
+    The engine is unchanged by levels: it reads `facts` of whichever schema its cursor uses.
     """
     con = ibis.duckdb.connect()
     quoted = str(path).replace("'", "''")
     con.raw_sql(f"ATTACH '{quoted}' AS warehouse (READ_ONLY)")
-    con.raw_sql("USE warehouse")
+    tables = {r[0] for r in con.raw_sql("SELECT table_name FROM information_schema.tables "
+                                        "WHERE table_catalog = 'warehouse'").fetchall()}
+    approval = {"visibility", "partition_levels"} <= tables
+    for level in visibility.LEVELS:
+        con.raw_sql(f"CREATE SCHEMA {_schema(level)}")
+        for table in sorted(tables):
+            body = f"SELECT * FROM warehouse.main.{table}"
+            if level and table == "facts":
+                body = ("SELECT f.* FROM warehouse.main.facts f WHERE NOT EXISTS (SELECT 1 FROM "
+                        "warehouse.main.visibility v WHERE v.de = f.de AND v.period = f.period AND "
+                        f"v.ou_id = f.ou_id AND v.visible_to < {level})") if approval else body + " WHERE false"
+            elif level and table == "partitions":
+                body = ("SELECT p.* FROM warehouse.main.partitions p JOIN warehouse.main.partition_levels l "
+                        f"ON l.de = p.de AND l.period = p.period WHERE l.max_visible >= {level}"
+                        ) if approval else body + " WHERE false"
+            con.raw_sql(f"CREATE VIEW {_schema(level)}.{table} AS {body}")
+    con.raw_sql(f"USE {_schema(0)}")
     return con
 
 
 def _cursor(con: ibis.BaseBackend | None = None):  # noqa: ANN202 - a duckdb connection
-    """A per-call DuckDB handle on the shared snapshot (thread-safe), reading the attached warehouse."""
+    """A per-call DuckDB handle on the shared snapshot (thread-safe), reading the reader level's views."""
     cur = (con or connect()).con.cursor()
     try:
-        cur.execute("USE warehouse")
+        cur.execute(f"USE {_schema(reader_level.get())}")
     except duckdb.Error:
         pass  # a connection whose tables are in its own database (tests load one in memory)
     return cur
@@ -80,24 +130,165 @@ def _cursor(con: ibis.BaseBackend | None = None):  # noqa: ANN202 - a duckdb con
 _local = threading.local()
 
 
-def _shared() -> ibis.BaseBackend:
-    """The process-wide connection to the current warehouse snapshot (reopened after a refresh)."""
-    path = warehouse_path()
+def _file_stamp(path: os.PathLike) -> tuple:
     try:
         st = os.stat(path)
     except FileNotFoundError as e:
         raise WarehouseMissing("The analytics warehouse has not been built; run `bilim analytics refresh`.") from e
-    stamp = (str(path), st.st_ino, st.st_mtime_ns)  # the path too: tests point settings at new files
+    return (str(path), st.st_ino, st.st_mtime_ns)  # the path too: tests point settings at new files
+
+
+def _swap(con: ibis.BaseBackend, stamp: tuple) -> None:
+    """Make `con` the snapshot readers use (call with `_lock` held).
+
+    The old snapshot is not closed here: other threads may be running queries on cursors of it
+    (closing it under them failed those requests with DuckDB's "bad_weak_ptr" under load). Each
+    thread drops its cursor on its next call, and the old database goes when the last one has.
+    """
+    _state["con"], _state["stamp"] = con, stamp
+
+
+def _shared() -> tuple[ibis.BaseBackend, tuple]:
+    """The process-wide connection to the current warehouse snapshot and its stamp.
+
+    When a refresh has swapped in a new file, readers keep the old snapshot while a background
+    thread warms the new one (`adopt`); without questions to warm, or before any snapshot was open,
+    they switch at once.
+    """
+    path = warehouse_path()
+    stamp = _file_stamp(path)
     with _lock:
-        if _state["con"] is None or _state["stamp"] != stamp:
-            if _state["con"] is not None:
-                try:
-                    _state["con"].disconnect()
-                except Exception:  # noqa: BLE001 - an old snapshot that is already gone
-                    pass
-            _state["con"] = _open_snapshot(path)
-            _state["stamp"] = stamp
-        return _state["con"]
+        if _state["con"] is not None and _state["stamp"] == stamp:
+            return _state["con"], stamp
+        if _state["con"] is None or not WARM_BEFORE_SWAP or not _hot:
+            _swap(_open_snapshot(path), stamp)
+            return _state["con"], stamp
+        if _state["warming"] != stamp:
+            _state["warming"] = stamp
+            threading.Thread(target=_adopt_quietly, name="analytics-warm", daemon=True).start()
+        return _state["con"], _state["stamp"]
+
+
+def _adopt_quietly() -> None:
+    try:
+        _warm_and_swap(_state["warming"])
+    except Exception:  # noqa: BLE001 - readers open the snapshot themselves on their next call
+        with _lock:
+            _state["warming"] = None
+
+
+def adopt() -> None:
+    """Open the snapshot now on disk, recompute the recently asked questions on it, then switch.
+
+    Why: a refresh used to invalidate every memoised answer at once, so the next dashboards all
+    recomputed together (under load, each took tens of seconds). Now the answers readers were asking
+    for are ready before they are switched over; they see the old figures a little longer instead.
+    The background refresher calls this right after a refresh; readers that notice a new file first
+    start the same work in a thread of its own (only one of them does it).
+    """
+    stamp = _file_stamp(warehouse_path())
+    with _lock:
+        if (_state["con"] is not None and _state["stamp"] == stamp) or _state["warming"] == stamp:
+            return
+        _state["warming"] = stamp
+    try:
+        _warm_and_swap(stamp)
+    finally:
+        with _lock:
+            if _state["warming"] == stamp:
+                _state["warming"] = None
+
+
+def _warm_and_swap(stamp: tuple | None) -> None:
+    path = warehouse_path()
+    if stamp is None or _file_stamp(path) != stamp:
+        return  # another refresh replaced the file meanwhile: the reader that notices it starts again
+    con = _open_snapshot(path)
+    with _lock:
+        old_con, old_stamp = _state["con"], _state["stamp"]
+    changed = _changed_elements(old_con, con) if old_con is not None else None
+    with _lock:
+        carried = _carry_over(old_stamp, stamp, changed)
+        hot = [(q, fn) for q, fn in reversed(_hot.items()) if (stamp, *q) not in _cache]  # most recent first
+    started = time.monotonic()
+    backends: dict[int, ibis.BaseBackend] = {}
+    for qkey, fn in hot:
+        if time.monotonic() - started > WARM_BUDGET_SECONDS:
+            break
+        level = qkey[0]
+        if level not in backends:
+            backends[level] = _level_backend(con, level)
+        try:
+            res = fn(backends[level])
+        except Exception:  # noqa: BLE001 - a question the new snapshot cannot answer is asked again live
+            continue
+        with _lock:
+            _store((stamp, *qkey), res)
+    with _lock:
+        _swap(con, stamp)
+        _state["warming"] = None
+        _state["carried"] = carried
+
+
+def _changed_elements(old: ibis.BaseBackend, new: ibis.BaseBackend) -> frozenset[str] | None:
+    """Data elements whose facts differ between two snapshots; None when anything else changed (the
+    registry, approval visibility) or the snapshots cannot be compared: then every answer is stale."""
+    def read(con: ibis.BaseBackend) -> tuple[set, set]:
+        cur = con.con.cursor()
+        try:
+            parts = set(cur.execute("SELECT de, period, n, max_updated, sum_version "
+                                    "FROM warehouse.main.partitions").fetchall())
+            meta = set(cur.execute("SELECT key, value FROM warehouse.main.meta").fetchall())
+        finally:
+            cur.close()
+        return parts, meta
+
+    try:
+        old_parts, old_meta = read(old)
+        new_parts, new_meta = read(new)
+    except duckdb.Error:
+        return None
+    if old_meta != new_meta:
+        return None
+    return frozenset(row[0] for row in old_parts ^ new_parts)
+
+
+def _carry_over(old_stamp: tuple | None, stamp: tuple, changed: frozenset[str] | None) -> int:
+    """Copy the old snapshot's answers that read none of the changed data elements (call with `_lock`):
+    a value typed into one form leaves every indicator that does not use it as it was."""
+    if changed is None or old_stamp is None:
+        return 0
+    n = 0
+    for key in [k for k in _cache if k[0] == old_stamp]:
+        deps = _deps.get(key[1:])
+        if deps is not None and not deps & changed:
+            _cache[(stamp, *key[1:])] = _cache[key]
+            n += 1
+    return n
+
+
+def _term_elements(term: Any, out: set[str]) -> None:
+    out.add(term.de)
+    if term.apportion is not None:
+        _term_elements(term.apportion, out)
+    cond = term.org_condition
+    if cond is not None:
+        out.add(cond.left_de)
+        if cond.right_de:
+            out.add(cond.right_de)
+
+
+def _elements_of(codes: Sequence[str], extra: Sequence[str] = ()) -> frozenset[str] | None:
+    """The data elements the indicators read (None if that cannot be told from their terms)."""
+    cat = catalogue()
+    out = set(extra)
+    for code in codes:
+        ind = cat.indicators.get(code)
+        if ind is None or ind.method not in ("ratio", "flow"):
+            return None
+        for _part, term in ind.parts():
+            _term_elements(term, out)
+    return frozenset(out)
 
 
 def connect() -> ibis.BaseBackend:
@@ -108,18 +299,34 @@ def connect() -> ibis.BaseBackend:
     query result") or hung. Each thread gets its own cursor on the shared snapshot database instead
     (cheap, sees the same attached warehouse), replaced when a refresh swaps in a new snapshot.
     """
-    shared = _shared()
-    mine = getattr(_local, "con", None)
-    if mine is None or mine[0] is not shared:
-        if mine is not None:
+    shared, stamp = _shared()
+    level = reader_level.get()
+    mine: dict[int, tuple] = getattr(_local, "cons", None) or {}
+    entry = mine.get(level)
+    if entry is None or entry[0] is not shared:
+        if entry is not None:
             try:
-                mine[1].disconnect()
+                entry[1].disconnect()
             except Exception:  # noqa: BLE001 - a cursor on an old snapshot that is already gone
                 pass
-        cur = shared.con.cursor()
-        cur.execute("USE warehouse")
-        _local.con = mine = (shared, ibis.duckdb.from_connection(cur))
-    return mine[1]
+        entry = mine[level] = (shared, _level_backend(shared, level), stamp)
+        _local.cons = mine
+    return entry[1]
+
+
+def _level_backend(shared: ibis.BaseBackend, level: int) -> ibis.BaseBackend:
+    cur = shared.con.cursor()
+    cur.execute(f"USE {_schema(level)}")
+    return ibis.duckdb.from_connection(cur)
+
+
+def _current() -> tuple[ibis.BaseBackend, tuple]:
+    """This thread's connection and the stamp of the snapshot it reads (the memo key)."""
+    con = connect()
+    entry = (getattr(_local, "cons", None) or {}).get(reader_level.get())
+    if entry is not None and entry[1] is con:
+        return con, entry[2]
+    return con, _state["stamp"]  # a connection supplied from outside (tests)
 
 
 def _check_mode(mode: str) -> None:
@@ -129,6 +336,77 @@ def _check_mode(mode: str) -> None:
 
 CACHE_SIZE = 256
 _cache: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+# question (without the snapshot) -> how to answer it on a connection; the warm list for `adopt`
+_hot: OrderedDict[tuple, Callable[[ibis.BaseBackend], pd.DataFrame]] = OrderedDict()
+_inflight: dict[tuple, threading.Event] = {}
+# question -> the data elements its answer reads (answers carried over to a snapshot that changed others)
+_deps: dict[tuple, frozenset[str]] = {}
+
+
+def _store(key: tuple, res: pd.DataFrame) -> None:
+    _cache[key] = res.copy()
+    _cache.move_to_end(key)
+    while len(_cache) > CACHE_SIZE:
+        _cache.popitem(last=False)
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _memo(qkey: tuple, fn: Callable[[ibis.BaseBackend], pd.DataFrame],
+          deps: frozenset[str] | None = None) -> pd.DataFrame:
+    """Answer a question once per snapshot, however many threads ask it at the same moment.
+
+    Memoised per warehouse snapshot (a snapshot never changes; a refresh swaps in a new file and with
+    it a new key). Concurrent askers of the same uncached question wait for the one computing it
+    instead of all computing it (50 users opening the overview together took minutes before).
+    """
+    con, stamp = _current()
+    qkey = (reader_level.get(), *qkey)
+    key = (stamp, *qkey)
+    if deps is not None:
+        with _lock:
+            _deps[qkey] = deps
+    while True:
+        with _lock:
+            hit = _cache.get(key)
+            if hit is not None:
+                _cache.move_to_end(key)
+                _remember(qkey, fn)
+                return hit.copy()
+            event = _inflight.get(key)
+            mine = event is None
+            if mine:
+                event = _inflight[key] = threading.Event()
+        if not mine:
+            event.wait()
+            continue  # answered (a hit now) or failed (then this thread tries, and reports the error)
+        try:
+            res = fn(con)
+            with _lock:
+                _store(key, res)
+                _remember(qkey, fn)
+            return res
+        finally:
+            with _lock:
+                _inflight.pop(key, None)
+            event.set()
+
+
+def _remember(qkey: tuple, fn: Callable[[ibis.BaseBackend], pd.DataFrame]) -> None:
+    _hot[qkey] = fn
+    _hot.move_to_end(qkey)
+    while len(_hot) > HOT_SIZE:
+        _hot.popitem(last=False)
+
+
+def _today_if_current(kw: dict[str, Any]) -> dt.date | None:
+    return dt.date.today() if kw.get("mode", "current") == "current" and kw.get("as_of") is None else None
 
 
 def indicators(codes: Sequence[str], periods: Sequence[str], *, ou_codes: Sequence[str] | None = None,
@@ -136,70 +414,65 @@ def indicators(codes: Sequence[str], periods: Sequence[str], *, ou_codes: Sequen
                mode: str = "current", as_of: dt.date | None = None, cache: bool = True) -> pd.DataFrame:
     """Indicator values: columns indicator, period, ou_code, [sex|area], numerator, denominator, value, mode.
 
-    Results are memoised per warehouse snapshot (a snapshot never changes; a refresh swaps in a new
-    file and with it a new key), so a dashboard asking the same question twice pays once.
+    A dashboard asking the same question twice pays once (see `_memo`).
     """
     _check_mode(mode)
     unknown = [c for c in codes if c not in catalogue().indicators]
     if unknown:
         raise ValueError(f"Unknown indicator code(s): {', '.join(unknown)}")
-    con = connect()
+    cat = catalogue()
+    codes, periods = list(codes), list(periods)
+
+    def compute(con: ibis.BaseBackend) -> pd.DataFrame:
+        return engine.compute(con, codes, periods, ou_codes=ou_codes, level=level, within=within, by=by,
+                              mode=mode, as_of=as_of, catalogue=cat)
+
+    if not cache:
+        return compute(connect())
     day = (as_of or dt.date.today()) if mode == "current" else None
-    key = (_state["stamp"], tuple(codes), tuple(periods), tuple(ou_codes) if ou_codes is not None else None, level,
-           within, by, mode, day)
-    if cache:
-        with _lock:
-            hit = _cache.get(key)
-            if hit is not None:
-                _cache.move_to_end(key)
-                return hit.copy()
-    res = engine.compute(con, list(codes), list(periods), ou_codes=ou_codes, level=level, within=within,
-                         by=by, mode=mode, as_of=as_of, catalogue=catalogue())
-    if cache:
-        with _lock:
-            _cache[key] = res.copy()
-            while len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
-    return res
+    return _memo(("indicators", tuple(codes), tuple(periods), tuple(ou_codes) if ou_codes is not None else None,
+                  level, within, by, mode, day), compute, _elements_of(codes))
 
 
 def explain(code: str, ou_code: str, period: str, *, by: str | None = None, group: str | None = None,
             mode: str = "current", as_of: dt.date | None = None) -> pd.DataFrame:
     _check_mode(mode)
-    return engine.explain(connect(), code, ou_code, period, by=by, group=group, mode=mode, as_of=as_of,
-                          catalogue=catalogue())
+    cat = catalogue()
+    day = (as_of or dt.date.today()) if mode == "current" else None
+    return _memo(("explain", code, ou_code, period, by, group, mode, day),
+                 lambda con: engine.explain(con, code, ou_code, period, by=by, group=group, mode=mode, as_of=as_of,
+                                            catalogue=cat), _elements_of([code]))
 
 
 def parity(codes: Sequence[str], periods: Sequence[str], *, index: str = "GPIA", **kw: Any) -> pd.DataFrame:
     _check_mode(kw.get("mode", "current"))
-    return _parity_of(connect(), list(codes), list(periods), index=index, catalogue=catalogue(), **kw)
+    cat, codes, periods = catalogue(), list(codes), list(periods)
+    return _memo(("parity", tuple(codes), tuple(periods), index, _freeze(kw), _today_if_current(kw)),
+                 lambda con: _parity_of(con, codes, periods, index=index, catalogue=cat, **kw), _elements_of(codes))
 
 
 def equity(code: str, ou_codes: Sequence[str], periods: Sequence[str], **kw: Any) -> pd.DataFrame:
-    return _equity_of(connect(), code, list(ou_codes), list(periods), catalogue=catalogue(), **kw)
+    cat, ou_codes, periods = catalogue(), list(ou_codes), list(periods)
+    return _memo(("equity", code, tuple(ou_codes), tuple(periods), _freeze(kw), _today_if_current(kw)),
+                 lambda con: _equity_of(con, code, ou_codes, periods, catalogue=cat, **kw),
+                 _elements_of([code], [kw.get("weight_de", "ENROL")]))
 
 
 def org_values(code: str, ou_code: str, periods: Sequence[str], **kw: Any) -> pd.DataFrame:
-    return _org_values(connect(), code, ou_code, list(periods), catalogue=catalogue(), **kw)
+    """Each organization's own value under a unit (the funding distribution); memoised like the rest."""
+    cat, periods = catalogue(), list(periods)
+    return _memo(("org_values", code, ou_code, tuple(periods), _freeze(kw), _today_if_current(kw)),
+                 lambda con: _org_values(con, code, ou_code, periods, catalogue=cat, **kw),
+                 _elements_of([code], [kw.get("weight_de", "ENROL")]))
 
 
 def composite(spec: _composite.CompositeSpec, period: str, **kw: Any) -> pd.DataFrame:
     """The composite index with rank uncertainty; memoised per snapshot like :func:`indicators`
     (the Monte Carlo is seeded, so the same question always has the same answer)."""
-    con = connect()
-    frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in kw.items()))
-    day = dt.date.today() if kw.get("mode", "current") == "current" and kw.get("as_of") is None else None
-    key = ("composite", _state["stamp"], spec, period, frozen, day)
-    with _lock:
-        hit = _cache.get(key)
-    if hit is not None:
-        return hit.copy()
-    res = _composite.composite_from_warehouse(con, spec, period, catalogue=catalogue(), **kw)
-    with _lock:
-        _cache[key] = res.copy()
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return res
+    cat = catalogue()
+    return _memo(("composite", spec, period, _freeze(kw), _today_if_current(kw)),
+                 lambda con: _composite.composite_from_warehouse(con, spec, period, catalogue=cat, **kw),
+                 _elements_of(spec.indicators))
 
 
 def _periods(de: str | None) -> list[str]:

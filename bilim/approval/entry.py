@@ -176,6 +176,10 @@ def save_cells(data_set: DataSet, unit: OrgUnit, period: str, post: dict[str, st
             res.errors[key] = str(e)
         except InvalidValue as e:
             res.errors[key] = "; ".join(f"{f}: {', '.join(m)}" for f, m in e.message_dict.items())
+    if res.saved or res.deleted:
+        from bilim.analytics import refresher
+
+        refresher.request()  # the dashboards follow the grid within seconds (coalesced, in the background)
     return res
 
 

@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from bilim.accounts.permissions import READ, permission_required
 
@@ -29,8 +30,9 @@ class AuditFilterForm(forms.Form):
     action = forms.CharField(label=_("Action starts with"), required=False, max_length=64)
     object_type = forms.CharField(label=_("Object type"), required=False, max_length=64)
     object_id = forms.CharField(label=_("Object id"), required=False, max_length=128)
-    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # "From" alone is the start of a validity period elsewhere ("Действует с"); here it bounds a search
+    since = forms.DateField(label=pgettext_lazy("date filter", "From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=pgettext_lazy("date filter", "To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 
 def _filtered(request: HttpRequest):

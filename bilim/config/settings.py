@@ -65,12 +65,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # static files from the apps' static folders, by the app server itself (no CDN, no collectstatic)
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "bilim.web.middleware.UserLanguageMiddleware",
+    "bilim.web.middleware.AnalyticsLevelMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -133,12 +136,20 @@ LOGIN_REDIRECT_URL = "/"
 LANGUAGE_CODE = "kk"
 LANGUAGES = [("kk", _("Kazakh")), ("ru", _("Russian")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "bilim" / "locale"]
+# Kazakh number and date formats (Django has none for kk): bilim/formats/kk/formats.py
+FORMAT_MODULE_PATH = ["bilim.formats"]
 TIME_ZONE = "Asia/Almaty"
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+# Seconds the background refresher waits after the first write so one refresh covers a burst.
+BILIM_REFRESH_DELAY = float(os.environ.get("BILIM_REFRESH_DELAY", "2"))
+# ... and at least this long after the previous one ended (bounds refresh and warm-up work under load).
+BILIM_REFRESH_MIN_INTERVAL = float(os.environ.get("BILIM_REFRESH_MIN_INTERVAL", "30"))
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = True

@@ -49,6 +49,7 @@ class BuildReport:
     units: dict[str, int] = field(default_factory=dict)
     values: dict[str, int] = field(default_factory=dict)
     notable: dict[str, str] = field(default_factory=dict)
+    approvals: dict[str, int] = field(default_factory=dict)
 
     @property
     def total_values(self) -> int:
@@ -80,11 +81,57 @@ def build_demo(scale: str = "national", seed: int = 2026, log: Callable[[str], N
         t2 = time.perf_counter()
         report.values = _write_values(country, builder.ids, log)
         report.seconds["values"] = time.perf_counter() - t2
+        t3 = time.perf_counter()
+        report.approvals = _approve_history(log)
+        report.seconds["approvals"] = time.perf_counter() - t3
         audit.record(ACTOR, "demo.build", "Demo", scale, None,
                      {"seed": seed, "scale": scale, "units": report.units, "values": report.total_values,
                       "synthetic": True})
     report.seconds["total"] = time.perf_counter() - t0
     return report
+
+
+# --------------------------------------------------------------------------- approval history
+
+
+def _approve_history(log: Callable[[str], None]) -> dict[str, int]:
+    """Every form of every year but the latest has gone up the whole chain: reporters submitted,
+    districts and regions approved, the republic accepted. The latest year stays open, so its values
+    are seen by the districts (and administrators) but not yet by regions, the ministry or the public,
+    and the workflow can be walked on it. Written in bulk (no step history): the demo is synthetic."""
+    from bilim.approval import selectors as approval
+    from bilim.approval.models import ApprovalState, Status
+    from bilim.metadata.models import DataSet
+
+    counts: dict[str, int] = {}
+    now = timezone.now()
+    for ds in DataSet.objects.order_by("code"):
+        elements = list(ds.data_elements.values_list("pk", flat=True))
+        for year in YEARS[:-1]:
+            period = f"{year}S" if ds.period_type == "school_year" else str(year)
+            if not DataValue.objects.filter(data_element_id__in=elements, period=period).exists():
+                continue
+            tree = approval.form_tree(ds, period)
+            submitted = dt.datetime.combine(approval.census_date(period) + dt.timedelta(days=14), dt.time(12),
+                                            tzinfo=dt.UTC)
+            rows = []
+            for unit_id in tree.participating:
+                if unit_id in tree.reporters:
+                    status = Status.SUBMITTED
+                elif tree.parent.get(unit_id) is None:
+                    status = Status.ACCEPTED
+                else:
+                    status = Status.APPROVED
+                rows.append(ApprovalState(data_set=ds, period=period, org_unit_id=unit_id, status=status,
+                                          submitted_at=submitted if status == Status.SUBMITTED else None,
+                                          changed_by=ACTOR))
+            ApprovalState.objects.bulk_create(rows, batch_size=2000)
+            ApprovalState.objects.filter(data_set=ds, period=period).update(changed_at=now)
+            counts[f"{ds.code} {period}"] = len(rows)
+    log(f"approval states of past years written ({sum(counts.values()):,} units × forms × periods)")
+    audit.record(ACTOR, "demo.approve_history", "ApprovalState", "past years", None,
+                 {"forms_periods": len(counts), "states": sum(counts.values()), "synthetic": True})
+    return counts
 
 
 # --------------------------------------------------------------------------- registry and history

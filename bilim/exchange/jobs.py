@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 # Tests set this to run jobs in the calling thread (inside their transaction).
 INLINE = False
-# Refresh the analytics warehouse after an import that changed values (as `bilim import` does).
+# Refresh the analytics warehouse (in the background, coalesced) after an import that changed values.
 REFRESH_AFTER_IMPORT = True
 
 _live: dict[uuid.UUID, tuple[int, str]] = {}
@@ -95,14 +95,11 @@ def run(job_id: uuid.UUID, data: bytes, name: str, dry_run: bool, actor: str, un
 
 
 def _refresh() -> str:
-    """Bring the analytics warehouse up to date after values changed (as the CLI does)."""
-    try:
-        from bilim.analytics.refresh import refresh
+    """Ask for an analytics refresh after values changed: coalesced and run in the background
+    (`bilim.analytics.refresher`), so the writer does not wait for it."""
+    from bilim.analytics import refresher
 
-        return refresh().summary()
-    except Exception as e:  # noqa: BLE001 - the values are in; the warehouse can be refreshed later
-        log.warning("analytics refresh after an upload failed: %s", e)
-        return f"analytics refresh failed ({type(e).__name__}); run `bilim analytics refresh`"
+    return refresher.request()
 
 
 def scope_filter(user):

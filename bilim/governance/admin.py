@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from bilim.audit.admin import AuditedAdmin
 
+from . import selectors
 from .models import (
     AgendaItem,
     ExecutionReport,
@@ -44,6 +45,9 @@ class MeetingAdmin(AuditedAdmin):
     raw_id_fields = ("organizer", "protocol")
     inlines = [ParticipantInline, AgendaInline, ReportInline, ProposalInline]
 
+    def get_queryset(self, request):  # a staff account with a limited scope sees its meetings only
+        return selectors.meetings_for(request.user, super().get_queryset(request))
+
 
 class ExtensionInline(admin.TabularInline):
     model = Extension
@@ -68,6 +72,9 @@ class InstructionAdmin(AuditedAdmin):
     search_fields = ("code", "text_kk", "text_ru", "text_en")
     raw_id_fields = ("meeting", "proposal", "responsible", "co_executors", "org_unit")
     inlines = [ExtensionInline, ExecutionReportInline]
+
+    def get_queryset(self, request):  # a staff account with a limited scope sees its instructions only
+        return selectors.instructions_for(request.user, super().get_queryset(request))
 
     def get_readonly_fields(self, request, obj=None):
         return ("status", "deadline", "initial_deadline", "closed_on") if obj is not None else ("status", "closed_on")

@@ -1,4 +1,7 @@
-"""REST endpoints for meetings and instruction control (mounted at /api/v1/governance/)."""
+"""REST endpoints for meetings and instruction control (mounted at /api/v1/governance/).
+
+Every endpoint answers with what the caller (`request.auth`) sees (`selectors` applies the scope); a
+meeting or instruction outside the scope is a 403, an unknown code a 404."""
 
 from __future__ import annotations
 
@@ -17,16 +20,16 @@ router = Router(tags=["governance"])
 
 @router.get("/meetings", summary="Collegium and akimat meetings, newest first")
 def meetings(request) -> list[dict[str, Any]]:
-    return selectors.meeting_list()
+    return selectors.meeting_list(request.auth)
 
 
 @router.get("/meetings/{code}", summary="A meeting: participants, agenda, reports, proposals, instructions")
 def meeting(request, code: str, date: str | None = None) -> dict[str, Any]:
     try:
-        m = selectors.get_meeting(code)
+        m = selectors.get_meeting(code, request.auth)
     except Meeting.DoesNotExist as e:
         raise HttpError(404, f"No meeting with code '{code}'") from e
-    return selectors.meeting_detail(m, parse_date(date))
+    return selectors.meeting_detail(m, parse_date(date), user=request.auth)
 
 
 @router.get("/instructions", summary="Instructions, filtered by status, responsible body, overdue and meeting")
@@ -35,13 +38,13 @@ def instructions(request, status: str | None = None, responsible: str | None = N
     if status and status not in Status.values:
         raise HttpError(400, f"status: '{status}' is not one of {', '.join(Status.values)}")
     return selectors.instruction_list(parse_date(date), status=status, responsible=responsible, overdue=overdue,
-                                      meeting=meeting)
+                                      meeting=meeting, user=request.auth)
 
 
 @router.get("/instructions/{path:code}", summary="An instruction with its history, extensions and execution reports")
 def instruction(request, code: str, date: str | None = None) -> dict[str, Any]:
     try:
-        ins = selectors.get_instruction(code)
+        ins = selectors.get_instruction(code, request.auth)
     except Instruction.DoesNotExist as e:
         raise HttpError(404, f"No instruction with code '{code}'") from e
     return selectors.instruction_detail(ins, parse_date(date))
@@ -50,4 +53,5 @@ def instruction(request, code: str, date: str | None = None) -> dict[str, Any]:
 @router.get("/control", summary="Control dashboard: by responsible body and status, on-time rate, overdue list")
 def control(request, date: str | None = None, responsible: str | None = None,
             meeting: str | None = None) -> dict[str, Any]:
-    return selectors.control_summary(parse_date(date), responsible=responsible, meeting=meeting)
+    return selectors.control_summary(parse_date(date), responsible=responsible, meeting=meeting,
+                                     user=request.auth)

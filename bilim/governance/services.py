@@ -6,6 +6,12 @@ Rules kept here:
 - a status change may not be dated before the decision or before the previous change;
 - an extension moves the deadline in force later, keeps the old one, and needs a reason;
 - the first execution report on a new instruction puts it in progress.
+
+Scope: every write takes an optional `user`. Given one, it needs the `governance` write capability
+and the record in the user's scope — the organizer for a meeting and what is added to it, the
+responsible body for an instruction (and the meeting's organizer when it is issued at a meeting);
+otherwise PermissionDenied and nothing is written. Without a user (the CLI, the seeders) the write
+runs with the server's rights, as before.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from django.db import transaction
 from bilim.audit import services as audit
 from bilim.registry.models import LegalAct, OrgUnit
 
+from . import selectors
 from .models import (
     OPEN_STATUSES,
     TRANSITIONS,
@@ -43,8 +50,9 @@ class GovernanceError(ValidationError):
 
 @transaction.atomic
 def create_meeting(code: str, kind: str, date: dt.date, organizer: OrgUnit, title_kk: str, actor: str = "",
-                   **fields: Any) -> Meeting:
+                   user: Any = None, **fields: Any) -> Meeting:
     """Register a meeting; `fields` are the other Meeting fields (title_ru, venue_en, chair_name, protocol...)."""
+    selectors.require_write(user, code, organizer)
     if Meeting.objects.filter(code=code).exists():
         raise GovernanceError(f"Meeting {code} already exists")
     m = Meeting(code=code, kind=kind, date=date, organizer=organizer, title_kk=title_kk, **fields)
@@ -57,7 +65,8 @@ def create_meeting(code: str, kind: str, date: dt.date, organizer: OrgUnit, titl
 
 @transaction.atomic
 def add_participant(meeting: Meeting, body: OrgUnit | None = None, representative: str = "", role: str = "member",
-                    actor: str = "", **fields: Any) -> Participant:
+                    actor: str = "", user: Any = None, **fields: Any) -> Participant:
+    selectors.require_meeting_write(user, meeting)
     if body is None and not representative:
         raise GovernanceError("A participant is a body, a person, or both")
     p = Participant(meeting=meeting, body=body, representative=representative, role=role, **fields)
@@ -70,7 +79,8 @@ def add_participant(meeting: Meeting, body: OrgUnit | None = None, representativ
 
 @transaction.atomic
 def add_agenda_item(meeting: Meeting, order: int, title_kk: str, part: str = AgendaItem.Part.PLENARY,
-                    actor: str = "", **fields: Any) -> AgendaItem:
+                    actor: str = "", user: Any = None, **fields: Any) -> AgendaItem:
+    selectors.require_meeting_write(user, meeting)
     item = AgendaItem(meeting=meeting, order=order, title_kk=title_kk, part=part, **fields)
     item.full_clean()
     item.save()
@@ -80,7 +90,8 @@ def add_agenda_item(meeting: Meeting, order: int, title_kk: str, part: str = Age
 
 @transaction.atomic
 def add_report(meeting: Meeting, topic_kk: str, speaker: str = "", body: OrgUnit | None = None,
-               agenda_item: AgendaItem | None = None, actor: str = "", **fields: Any) -> Report:
+               agenda_item: AgendaItem | None = None, actor: str = "", user: Any = None, **fields: Any) -> Report:
+    selectors.require_meeting_write(user, meeting)
     if agenda_item is not None and agenda_item.meeting.pk != meeting.pk:
         raise GovernanceError("The agenda item belongs to another meeting")
     r = Report(meeting=meeting, topic_kk=topic_kk, speaker=speaker, body=body, agenda_item=agenda_item, **fields)
@@ -93,7 +104,8 @@ def add_report(meeting: Meeting, topic_kk: str, speaker: str = "", body: OrgUnit
 
 @transaction.atomic
 def add_proposal(meeting: Meeting, text_kk: str, proposed_by: OrgUnit | None = None, report: Report | None = None,
-                 actor: str = "", **fields: Any) -> Proposal:
+                 actor: str = "", user: Any = None, **fields: Any) -> Proposal:
+    selectors.require_meeting_write(user, meeting)
     if report is not None and report.meeting.pk != meeting.pk:
         raise GovernanceError("The report belongs to another meeting")
     p = Proposal(meeting=meeting, text_kk=text_kk, proposed_by=proposed_by, report=report, **fields)
@@ -107,8 +119,11 @@ def add_proposal(meeting: Meeting, text_kk: str, proposed_by: OrgUnit | None = N
 def issue_instruction(code: str, text_kk: str, responsible: OrgUnit, deadline: dt.date, issued_on: dt.date | None = None,
                       meeting: Meeting | None = None, proposal: Proposal | None = None,
                       co_executors: Sequence[OrgUnit] = (), indicator_codes: Sequence[str] = (),
-                      actor: str = "", **fields: Any) -> Instruction:
+                      actor: str = "", user: Any = None, **fields: Any) -> Instruction:
     """Record a protocol item (or an instruction from an Address or programme) with status `new`."""
+    selectors.require_write(user, code, responsible)
+    if meeting is not None:
+        selectors.require_meeting_write(user, meeting)
     if Instruction.objects.filter(code=code).exists():
         raise GovernanceError(f"Instruction {code} already exists")
     if proposal is not None and meeting is not None and proposal.meeting.pk != meeting.pk:
@@ -135,9 +150,11 @@ def issue_instruction(code: str, text_kk: str, responsible: OrgUnit, deadline: d
 
 
 @transaction.atomic
-def change_status(ins: Instruction, to: str, date: dt.date, note: str = "", actor: str = "") -> StatusChange:
+def change_status(ins: Instruction, to: str, date: dt.date, note: str = "", actor: str = "",
+                  user: Any = None) -> StatusChange:
     """Move an instruction along the workflow; the date is when it happened (not when it was recorded)."""
     ins = Instruction.objects.select_for_update().get(pk=ins.pk)
+    selectors.require_instruction_write(user, ins)
     frm = ins.status
     if to not in TRANSITIONS.get(frm, set()):
         allowed = ", ".join(sorted(TRANSITIONS.get(frm, set()))) or "none (final)"
@@ -164,9 +181,11 @@ def change_status(ins: Instruction, to: str, date: dt.date, note: str = "", acto
 
 @transaction.atomic
 def extend_deadline(ins: Instruction, new_deadline: dt.date, reason: str, date: dt.date,
-                    legal_act: LegalAct | None = None, decision: str = "", actor: str = "") -> Extension:
+                    legal_act: LegalAct | None = None, decision: str = "", actor: str = "",
+                    user: Any = None) -> Extension:
     """Move the deadline in force later; the original and every step stay on record."""
     ins = Instruction.objects.select_for_update().get(pk=ins.pk)
+    selectors.require_instruction_write(user, ins)
     if ins.status not in OPEN_STATUSES:
         raise GovernanceError(f"{ins.code} is {ins.status}; only an open instruction can be extended")
     if legal_act is None and not decision.strip():
@@ -186,9 +205,10 @@ def extend_deadline(ins: Instruction, new_deadline: dt.date, reason: str, date: 
 @transaction.atomic
 def add_execution_report(ins: Instruction, date: dt.date, text: str, body: OrgUnit | None = None,
                          attachment_name: str = "", attachment: bytes | None = None,
-                         actor: str = "") -> ExecutionReport:
+                         actor: str = "", user: Any = None) -> ExecutionReport:
     """Record what the executor has done; the first report on a new instruction puts it in progress."""
     ins = Instruction.objects.select_for_update().get(pk=ins.pk)
+    selectors.require_instruction_write(user, ins)
     if ins.status == Status.REMOVED:
         raise GovernanceError(f"{ins.code} has been removed from control")
     if date < ins.issued_on:

@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from bilim.audit.admin import AuditedAdmin
 
+from . import selectors
 from .models import BudgetLine, Milestone, Project
 
 
@@ -25,3 +26,6 @@ class ProjectAdmin(AuditedAdmin):
     raw_id_fields = ("territory", "organizations", "instruction")
     readonly_fields = ("status", "completed_on")
     inlines = [BudgetInline, MilestoneInline]
+
+    def get_queryset(self, request):  # a staff account with a limited scope sees its projects only
+        return selectors.projects_for(request.user, super().get_queryset(request))

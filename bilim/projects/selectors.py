@@ -9,18 +9,39 @@ dashboard takes a `deficit(region_codes, day)` callable returning, per region co
 `enrolment_deficit` is the default: schools of the registry open on the day against the pupils
 enrolled (ENROL) in the latest school year with data, in one aggregated query. `registry_deficit`
 counts three-shift schools from the registry alone and leaves the pupil figures empty.
+
+Scope: every read takes the `user` asking (None: the server itself — the CLI, the seeders — which
+sees everything). A user sees a project when its territory or one of its organizations lies in their
+scope (today's subtree, `bilim.accounts.permissions.scoped_unit_ids`); national accounts see every
+project, an account whose role may not read `projects` none. The dashboard adds up only those
+projects, and its deficit figures (`places_vs_deficit`, each region row's `deficit`) cover only the
+regions inside the scope: `places_vs_deficit` is None for a scope below the region level (a district
+office), whose scope holds no whole region. A project's linked instruction is named only when the
+user also sees that instruction. Writes (`projects.services`, given a `user`) need the `projects`
+write capability and the project's territory in the scope.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import threading
+import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
+from bilim.accounts.permissions import (
+    WRITE,
+    family_scope,
+    require_capability,
+    scoped_unit_ids,
+)
 from bilim.authority.selectors import unit_ref
 from bilim.registry import selectors as registry
 from bilim.registry.models import Kind, OrgType, OrgUnit
@@ -40,6 +61,58 @@ def region_of(unit: OrgUnit, day: dt.date) -> OrgUnit | None:
 def _projects() -> QuerySet[Project]:
     return (Project.objects.select_related("territory", "instruction")
             .prefetch_related("organizations", "budget_lines", "milestones"))
+
+
+# --- scope -----------------------------------------------------------------------------------------
+
+def _scope(user) -> frozenset[int] | None:
+    """The unit ids `user` may see projects for; None: no restriction."""
+    return family_scope(user, "projects")
+
+
+def visible_project_ids(user) -> set[int] | None:
+    """Ids of the projects `user` sees (territory or an organization in scope); None: all."""
+    ids = _scope(user)
+    if ids is None:
+        return None
+    out = {pk for pk, territory in Project.objects.values_list("pk", "territory_id") if territory in ids}
+    out |= {p for p, unit in Project.organizations.through.objects.values_list("project_id", "orgunit_id")
+            if unit in ids}
+    return out
+
+
+def projects_for(user, qs: QuerySet[Project] | None = None) -> QuerySet[Project]:
+    """`qs` (default every project) restricted to what `user` sees."""
+    qs = Project.objects.all() if qs is None else qs
+    visible = visible_project_ids(user)
+    return qs if visible is None else qs.filter(pk__in=visible)
+
+
+def can_read_project(user, p: Project) -> bool:
+    ids = _scope(user)
+    return ids is None or p.territory_id in ids or any(o.pk in ids for o in p.organizations.all())
+
+
+def require_write(user, code: str, territory: OrgUnit) -> None:
+    """Raise PermissionDenied unless `user` (None: the server) may write the project `code` in `territory`:
+    the projects write capability and the territory in scope."""
+    if user is None:
+        return
+    require_capability(user, "projects", WRITE)
+    ids = scoped_unit_ids(user)
+    if ids is not None and territory.pk not in ids:
+        raise PermissionDenied(_("You may not change %(code)s: %(unit)s lies outside your scope.")
+                               % {"code": code, "unit": territory.code})
+
+
+def _instruction_filter(user) -> Callable[[Project], bool]:
+    """A predicate: may `user` see the instruction a project is linked to?"""
+    if user is None:
+        return lambda p: True
+    from bilim.governance.selectors import visible_instruction_ids
+
+    visible = visible_instruction_ids(user)
+    return lambda p: visible is None or p.instruction_id in visible
 
 
 def _money(x: Decimal) -> float:
@@ -63,7 +136,8 @@ def _places_added(p: Project, day: dt.date) -> int:
     return p.places if p.status == ProjectStatus.COMPLETED and p.completed_on and p.completed_on <= day else 0
 
 
-def project_summary(p: Project, day: dt.date, region: OrgUnit | None = None) -> dict[str, Any]:
+def project_summary(p: Project, day: dt.date, region: OrgUnit | None = None,
+                    show_instruction: bool = True) -> dict[str, Any]:
     planned, spent = _budget(p)
     region = region if region is not None else region_of(p.territory, day)
     return {
@@ -75,15 +149,18 @@ def project_summary(p: Project, day: dt.date, region: OrgUnit | None = None) -> 
         "completed_on": p.completed_on.isoformat() if p.completed_on else None,
         "planned": _money(planned), "spent": _money(spent), "execution_pct": _pct(spent, planned),
         "delayed_milestones": _delayed(p, day),
-        "instruction": p.instruction.code if p.instruction else None, "programme": p.programme,
+        "instruction": p.instruction.code if p.instruction and show_instruction else None,
+        "programme": p.programme,
     }
 
 
 def project_list(day: dt.date | None = None, region: str | None = None, type: str | None = None,
-                 status: str | None = None) -> list[dict[str, Any]]:
-    """Projects with budget totals and delays, filtered by region code (as of `day`), type and status."""
+                 status: str | None = None, user=None) -> list[dict[str, Any]]:
+    """Projects `user` sees with budget totals and delays, filtered by region code (as of `day`), type
+    and status."""
     day = day or dt.date.today()
-    qs = _projects()
+    qs = projects_for(user, _projects())
+    shows = _instruction_filter(user)
     if type:
         qs = qs.filter(type=type)
     if status:
@@ -93,18 +170,24 @@ def project_list(day: dt.date | None = None, region: str | None = None, type: st
         reg = region_of(p.territory, day)
         if region and (reg is None or reg.code != region):
             continue
-        out.append(project_summary(p, day, reg))
+        out.append(project_summary(p, day, reg, show_instruction=shows(p)))
     return out
 
 
-def get_project(code: str) -> Project:
-    return _projects().get(code=code)
+def get_project(code: str, user=None) -> Project:
+    """The project `code` (Project.DoesNotExist if none); PermissionDenied when `user` may not see it."""
+    p = _projects().get(code=code)
+    if not can_read_project(user, p):
+        raise PermissionDenied(_("The project %(code)s lies outside your scope.") % {"code": code})
+    return p
 
 
-def project_detail(p: Project, day: dt.date | None = None) -> dict[str, Any]:
-    """A project card: summary, description, budget by year, milestones with delays, status history."""
+def project_detail(p: Project, day: dt.date | None = None, user=None) -> dict[str, Any]:
+    """A project card: summary, description, budget by year, milestones with delays, status history;
+    the linked instruction only when `user` sees it."""
     day = day or dt.date.today()
-    d = project_summary(p, day)
+    show_instruction = _instruction_filter(user)(p)
+    d = project_summary(p, day, show_instruction=show_instruction)
     d["description"] = p.description
     d["budget"] = [{"year": b.year, "planned": _money(b.planned), "spent": _money(b.spent),
                     "execution_pct": _pct(b.spent, b.planned)} for b in p.budget_lines.all()]
@@ -114,7 +197,7 @@ def project_detail(p: Project, day: dt.date | None = None) -> dict[str, Any]:
     d["status_history"] = [{"date": c.date.isoformat(), "from": c.from_status, "to": c.to_status, "note": c.note}
                            for c in p.status_changes.all()]
     d["location"] = _location(p)
-    if p.instruction:
+    if p.instruction and show_instruction:
         d["instruction"] = {"code": p.instruction.code, "text": p.instruction.text, "status": p.instruction.status}
     return d
 
@@ -149,7 +232,31 @@ def deficit_period(day: dt.date, element: str = DEFICIT_ELEMENT, look_back: int 
     return None
 
 
+# The deficit walks every school's enrolment (~0.3 s on the national demo): the programme dashboard
+# and its API keep the answer this many seconds (figures up to a minute old, like the analytics).
+DEFICIT_CACHE_SECONDS = 60.0
+_deficit_cache: dict[tuple, tuple[float, dict[str, dict[str, Any]]]] = {}
+_deficit_lock = threading.Lock()
+
+
 def enrolment_deficit(region_codes: Sequence[str], day: dt.date) -> dict[str, dict[str, Any]]:
+    """`_enrolment_deficit`, remembered for `DEFICIT_CACHE_SECONDS` per (regions, day)."""
+    key = (tuple(sorted({c for c in region_codes if c})), day)
+    now = time.monotonic()
+    with _deficit_lock:
+        hit = _deficit_cache.get(key)
+        if hit is not None and now - hit[0] < DEFICIT_CACHE_SECONDS:
+            return copy.deepcopy(hit[1])
+    res = _enrolment_deficit(region_codes, day)
+    if DEFICIT_CACHE_SECONDS > 0:
+        with _deficit_lock:
+            if len(_deficit_cache) > 256:
+                _deficit_cache.clear()
+            _deficit_cache[key] = (now, copy.deepcopy(res))
+    return res
+
+
+def _enrolment_deficit(region_codes: Sequence[str], day: dt.date) -> dict[str, dict[str, Any]]:
     """Deficit of places per region, from enrolment against design capacity.
 
     Schools (org type SCHOOL) open on `day`, placed by the territorial hierarchy of `day`; pupils =
@@ -266,7 +373,7 @@ def _places_vs_deficit(by_region: dict[str, dict[str, Any]], deficits: dict[str,
 
 
 def dashboard(day: dt.date | None = None, region: str | None = None, year: int | None = None,
-              deficit: DeficitFn | None = enrolment_deficit) -> dict[str, Any]:
+              deficit: DeficitFn | None = enrolment_deficit, user=None) -> dict[str, Any]:
     """Programme dashboard by region, by type and by region × type.
 
     Each row: projects, planned, spent, execution_pct, delayed_milestones, delayed_projects,
@@ -275,13 +382,18 @@ def dashboard(day: dt.date | None = None, region: str | None = None, year: int |
     `places_vs_overcapacity_pct` when pupils over capacity are known. `places_vs_deficit` lists every
     region (the one asked, else all regions of `day`, with projects or not): places added, pupils
     over capacity, three-shift schools and places added as a % of the deficit, with a total.
+
+    For a `user` with a limited scope only the projects they see are added up, and the deficit is
+    computed for the regions inside their scope only; `places_vs_deficit` is None when the scope holds
+    no whole region (a district office).
     """
     day = day or dt.date.today()
+    scope = _scope(user)
     by_region: dict[str, dict[str, Any]] = {}
     by_type: dict[str, dict[str, Any]] = {}
     by_pair: dict[tuple[str, str], dict[str, Any]] = {}
     totals = _blank()
-    for p in _projects():
+    for p in projects_for(user, _projects()):
         reg = region_of(p.territory, day)
         reg_code = reg.code if reg else ""
         if region and reg_code != region:
@@ -304,17 +416,25 @@ def dashboard(day: dt.date | None = None, region: str | None = None, year: int |
             row["places_added"] += _places_added(p, day)
             row["completed"] += 1 if p.status == ProjectStatus.COMPLETED else 0
     regions = {u.code: u for u in (OrgUnit.objects.filter(code=region) if region
-                                   else registry.units_on(day, Kind.REGION))}
-    deficits = deficit(sorted(set(regions) | {c for c in by_region if c}), day) if deficit is not None else {}
+                                   else registry.units_on(day, Kind.REGION))
+               if scope is None or u.pk in scope}
+    # a limited scope gets the deficit of its own regions only, not of the regions its projects lie in
+    deficit_codes = set(regions) | ({c for c in by_region if c} if scope is None else set())
+    deficits = (deficit(sorted(deficit_codes), day) if deficit is not None and (scope is None or deficit_codes)
+                else {})
     for code, row in by_region.items():
         d = deficits.get(code)
         row["deficit"] = d
         over = d.get("pupils_over_capacity") if d else None
         row["places_vs_overcapacity_pct"] = _pct(row["places_added"], over) if over else None
+    places_vs_deficit = None
+    if deficit is not None and (scope is None or regions):
+        own = by_region if scope is None else {c: r for c, r in by_region.items() if c in regions}
+        places_vs_deficit = _places_vs_deficit(own, deficits, regions)
     return {
         "date": day.isoformat(), "year": year,
         "totals": _finish(totals),
-        "places_vs_deficit": _places_vs_deficit(by_region, deficits, regions) if deficit is not None else None,
+        "places_vs_deficit": places_vs_deficit,
         "by_region": [_finish(r) for _, r in sorted(by_region.items())],
         "by_type": [_finish(r) for _, r in sorted(by_type.items())],
         "by_region_type": [_finish(r) for _, r in sorted(by_pair.items())],
@@ -332,12 +452,12 @@ def _location(p: Project) -> dict[str, float] | None:
     return None
 
 
-def project_map(day: dt.date | None = None, region: str | None = None) -> list[dict[str, Any]]:
-    """Points for the project map (projects with a known location: their own, an organization's or
-    the territory's); each carries code, title, type, status, region, places and lat/lon."""
+def project_map(day: dt.date | None = None, region: str | None = None, user=None) -> list[dict[str, Any]]:
+    """Points for the project map of the projects `user` sees (those with a known location: their own,
+    an organization's or the territory's); each carries code, title, type, status, region, places and lat/lon."""
     day = day or dt.date.today()
     out = []
-    for p in _projects():
+    for p in projects_for(user, _projects()):
         reg = region_of(p.territory, day)
         if region and (reg is None or reg.code != region):
             continue

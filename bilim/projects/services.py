@@ -3,6 +3,10 @@
 Rules kept here: status moves along `PROJECT_TRANSITIONS` and in date order; a project is completed
 only when it has no open milestone; budget lines are one per year with non-negative amounts;
 organizations named by a project are organizations inside its territory.
+
+Scope: every write takes an optional `user`. Given one, it needs the `projects` write capability and
+the project's territory in the user's scope (`selectors.require_write`); otherwise PermissionDenied
+and nothing is written. Without a user (the CLI, the seeders) the write runs with the server's rights.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from bilim.audit import services as audit
 from bilim.registry import selectors as registry
 from bilim.registry.models import Kind, OrgUnit
 
+from . import selectors
 from .models import PROJECT_TRANSITIONS, BudgetLine, Milestone, Project, ProjectStatus, StatusChange
 
 
@@ -36,8 +41,9 @@ def _check_orgs(territory: OrgUnit, orgs: Sequence[OrgUnit], day: dt.date) -> No
 
 @transaction.atomic
 def create_project(code: str, type: str, title_kk: str, territory: OrgUnit, organizations: Sequence[OrgUnit] = (),
-                   on: dt.date | None = None, actor: str = "", **fields: Any) -> Project:
+                   on: dt.date | None = None, actor: str = "", user: Any = None, **fields: Any) -> Project:
     """Register a project (status `planned` unless given); `fields` are other Project fields."""
+    selectors.require_write(user, code, territory)
     if Project.objects.filter(code=code).exists():
         raise ProjectError(f"Project {code} already exists")
     status = fields.pop("status", ProjectStatus.PLANNED)
@@ -55,8 +61,9 @@ def create_project(code: str, type: str, title_kk: str, territory: OrgUnit, orga
 
 @transaction.atomic
 def set_budget(project: Project, year: int, planned: Decimal | int | str | None = None,
-               spent: Decimal | int | str | None = None, actor: str = "") -> BudgetLine:
+               spent: Decimal | int | str | None = None, actor: str = "", user: Any = None) -> BudgetLine:
     """Set the planned and/or spent amount of one budget year (creating the line if needed)."""
+    selectors.require_write(user, project.code, project.territory)
     line, created = BudgetLine.objects.get_or_create(project=project, year=year)
     before = None if created else {"planned": str(line.planned), "spent": str(line.spent)}
     if planned is not None:
@@ -73,7 +80,8 @@ def set_budget(project: Project, year: int, planned: Decimal | int | str | None 
 @transaction.atomic
 def add_milestone(project: Project, name_kk: str, planned_date: dt.date, kind: str = Milestone.MilestoneKind.OTHER,
                   order: int | None = None, actual_date: dt.date | None = None, actor: str = "",
-                  **fields: Any) -> Milestone:
+                  user: Any = None, **fields: Any) -> Milestone:
+    selectors.require_write(user, project.code, project.territory)
     if order is None:
         order = Milestone.objects.filter(project=project).count() + 1
     m = Milestone(project=project, name_kk=name_kk, planned_date=planned_date, kind=kind, order=order,
@@ -87,7 +95,8 @@ def add_milestone(project: Project, name_kk: str, planned_date: dt.date, kind: s
 
 
 @transaction.atomic
-def complete_milestone(milestone: Milestone, actual_date: dt.date, actor: str = "") -> Milestone:
+def complete_milestone(milestone: Milestone, actual_date: dt.date, actor: str = "", user: Any = None) -> Milestone:
+    selectors.require_write(user, milestone.project.code, milestone.project.territory)
     if milestone.actual_date is not None:
         raise ProjectError(f"Milestone '{milestone.name}' was already reached on {milestone.actual_date}")
     milestone.actual_date = actual_date
@@ -98,8 +107,10 @@ def complete_milestone(milestone: Milestone, actual_date: dt.date, actor: str = 
 
 
 @transaction.atomic
-def change_status(project: Project, to: str, date: dt.date, note: str = "", actor: str = "") -> StatusChange:
+def change_status(project: Project, to: str, date: dt.date, note: str = "", actor: str = "",
+                  user: Any = None) -> StatusChange:
     project = Project.objects.select_for_update().get(pk=project.pk)
+    selectors.require_write(user, project.code, project.territory)
     frm = project.status
     if to not in PROJECT_TRANSITIONS.get(frm, set()):
         allowed = ", ".join(sorted(PROJECT_TRANSITIONS.get(frm, set()))) or "none (final)"

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest
@@ -16,6 +17,19 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from bilim.analytics import service
+
+
+def national_aggregates(view: Callable) -> Callable:
+    """For pages that show republic and region aggregates to every analytics role: a user with a
+    limited scope sees there only approved-to-the-top (public) figures, national roles their level."""
+    from bilim.accounts.permissions import national_view_level
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        with service.as_reader(national_view_level(request.user)):
+            return view(request, *args, **kwargs)
+
+    return wrapper
 
 KEY_INDICATORS = ["GER_ISCED1", "NER_ISCED2", "PTR_ISCED1", "OOSR_ISCED1", "SHIFT3_PCT", "OVERCAP_PCT",
                   "EXP_PER_PUPIL", "BROADBAND_PCT", "UNT_MEAN"]

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from bilim.accounts.permissions import filter_units, no_permission_required, permission_required, require_unit
 from bilim.registry import selectors
 from bilim.registry.models import Area, Kind, OrgType, OrgUnit
+from bilim.web.analytics_bridge import national_aggregates
 
 
 def _date_param(request: HttpRequest, name: str = "as_of") -> dt.date:
@@ -30,6 +31,7 @@ def _date_param(request: HttpRequest, name: str = "as_of") -> dt.date:
 
 
 @permission_required("analytics")
+@national_aggregates
 def home(request: HttpRequest) -> HttpResponse:
     from . import overview
 

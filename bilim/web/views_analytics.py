@@ -12,6 +12,7 @@ from django.utils.translation import gettext_noop
 from bilim.accounts.permissions import permission_required
 from bilim.analytics import service
 from bilim.analytics.service import WarehouseMissing
+from bilim.web.analytics_bridge import national_aggregates
 
 from . import analytics_bridge as ab
 
@@ -37,6 +38,7 @@ def _weights(text: str, n: int) -> tuple[tuple[float, ...] | None, str]:
 
 
 @permission_required("analytics")
+@national_aggregates
 def compare(request: HttpRequest) -> HttpResponse:
     mode, as_of = ab.mode_params(request)
     ctx: dict = {"mode": mode, "as_of": as_of or dt.date.today()}
@@ -136,6 +138,7 @@ def _parity_rows(code: str, period: str, mode: str, as_of, names: dict) -> tuple
 
 
 @permission_required("analytics")
+@national_aggregates
 def equity(request: HttpRequest) -> HttpResponse:
     import numpy as np
 

@@ -1,4 +1,5 @@
-"""Meetings, instructions and the control dashboard: thin over `bilim.governance.selectors`."""
+"""Meetings, instructions and the control dashboard: thin over `bilim.governance.selectors`, which
+restricts every list and detail to the signed-in user's scope (a record outside it: 403)."""
 
 from __future__ import annotations
 
@@ -15,17 +16,17 @@ from .views import _date_param
 
 @permission_required("governance")
 def meetings(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/governance/meetings.html", {"meetings": selectors.meeting_list()})
+    return render(request, "web/governance/meetings.html", {"meetings": selectors.meeting_list(request.user)})
 
 
 @permission_required("governance")
 def meeting(request: HttpRequest, code: str) -> HttpResponse:
     try:
-        m = selectors.get_meeting(code)
+        m = selectors.get_meeting(code, request.user)
     except Meeting.DoesNotExist as e:
         raise Http404(_("No meeting with code %(c)s") % {"c": code}) from e
     day = _date_param(request)
-    d = selectors.meeting_detail(m, day)
+    d = selectors.meeting_detail(m, day, user=request.user)
     d["instructions"].sort(key=lambda r: (int(r["number"]) if r["number"].isdigit() else 10**6, r["code"]))
     plenary = [a for a in d["agenda"] if a["part"] == "plenary"]
     sections = [a for a in d["agenda"] if a["part"] == "section"]
@@ -50,11 +51,12 @@ def instructions(request: HttpRequest) -> HttpResponse:
     f = {k: request.GET.get(k, "") for k in ("status", "responsible", "overdue", "meeting")}
     status = f["status"] if f["status"] in Status.values else None
     rows = selectors.instruction_list(day, status=status, responsible=f["responsible"] or None,
-                                      overdue=_bool_param(f["overdue"]), meeting=f["meeting"] or None)
+                                      overdue=_bool_param(f["overdue"]), meeting=f["meeting"] or None,
+                                      user=request.user)
     return render(request, "web/governance/instructions.html", {
         "rows": rows, "f": f, "as_of": day, "statuses": Status.choices,
-        "bodies": selectors.bodies_with_instructions(),
-        "meetings": selectors.meeting_list(),
+        "bodies": selectors.bodies_with_instructions(request.user),
+        "meetings": selectors.meeting_list(request.user),
     })
 
 
@@ -70,7 +72,7 @@ def _trend_compute():
 @permission_required("governance")
 def instruction(request: HttpRequest, code: str) -> HttpResponse:
     try:
-        ins = selectors.get_instruction(code)
+        ins = selectors.get_instruction(code, request.user)
     except Instruction.DoesNotExist as e:
         raise Http404(_("No instruction with code %(c)s") % {"c": code}) from e
     day = _date_param(request)
@@ -95,7 +97,7 @@ def instruction(request: HttpRequest, code: str) -> HttpResponse:
         h["from_label"], h["to_label"] = labels.get(h["from"], h["from"]), labels.get(h["to"], h["to"])
     return render(request, "web/governance/instruction.html", {
         "i": d, "as_of": day, "trend": trend, "trend_error": trend_error, "trend_chart": trend_chart,
-        "projects": list(ins.projects.all().order_by("code")),
+        "projects": selectors.linked_projects(ins, request.user),
     })
 
 
@@ -103,7 +105,8 @@ def instruction(request: HttpRequest, code: str) -> HttpResponse:
 def control(request: HttpRequest) -> HttpResponse:
     day = _date_param(request)
     f = {k: request.GET.get(k, "") for k in ("meeting", "responsible")}
-    s = selectors.control_summary(day, responsible=f["responsible"] or None, meeting=f["meeting"] or None)
+    s = selectors.control_summary(day, responsible=f["responsible"] or None, meeting=f["meeting"] or None,
+                                  user=request.user)
     statuses = [(v, str(lab)) for v, lab in Status.choices]
     chart = {
         "bodies": [r["body"]["name"] for r in s["by_body"]],
@@ -113,5 +116,5 @@ def control(request: HttpRequest) -> HttpResponse:
     return render(request, "web/governance/control.html", {
         "s": s, "as_of": day, "f": f, "statuses": statuses, "chart": chart,
         "chart_height": 90 + 46 * max(1, len(s["by_body"])),
-        "meetings": selectors.meeting_list(), "bodies": selectors.bodies_with_instructions(),
+        "meetings": selectors.meeting_list(request.user), "bodies": selectors.bodies_with_instructions(request.user),
     })

@@ -1,4 +1,7 @@
-"""Capital programme pages: dashboard by region and type, project list, project card, project map."""
+"""Capital programme pages: dashboard by region and type, project list, project card, project map.
+
+Thin over `bilim.projects.selectors`, which restricts every list, aggregate and card to the signed-in
+user's scope (a project outside it: 403)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from bilim.accounts.permissions import permission_required
+from bilim.accounts.permissions import filter_units, permission_required
 from bilim.projects import selectors
 from bilim.projects.models import Project, ProjectStatus, ProjectType
 from bilim.registry import selectors as registry
@@ -31,17 +34,19 @@ def _filters(request: HttpRequest) -> dict[str, str]:
     return f
 
 
-def _choices(day) -> dict:
-    return {"regions": registry.units_on(day, Kind.REGION).order_by("code"), "types": ProjectType.choices,
-            "project_statuses": ProjectStatus.choices}
+def _choices(day, user) -> dict:
+    return {"regions": filter_units(registry.units_on(day, Kind.REGION), user).order_by("code"),
+            "types": ProjectType.choices, "project_statuses": ProjectStatus.choices}
 
 
 @permission_required("projects", unit_params=("region",))
 def dashboard(request: HttpRequest) -> HttpResponse:
     day = _date_param(request)
     f = _filters(request)
-    d = selectors.dashboard(day, region=f["region"] or None, year=int(f["year"]) if f["year"] else None)
-    years = sorted({y for y in Project.objects.values_list("budget_lines__year", flat=True) if y})
+    d = selectors.dashboard(day, region=f["region"] or None, year=int(f["year"]) if f["year"] else None,
+                            user=request.user)
+    years = sorted({y for y in selectors.projects_for(request.user).values_list("budget_lines__year", flat=True)
+                    if y})
     chart = {
         "regions": [r["region"]["name"] if r["region"] else "—" for r in d["by_region"]],
         "planned": [round(r["planned"] / 1e6, 1) for r in d["by_region"]],
@@ -58,7 +63,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     for r in d["by_region_type"]:
         r["type_label"] = type_labels.get(r["type"], r["type"])
     return render(request, "web/projects/dashboard.html", {
-        "d": d, "f": f, "as_of": day, "years": years, "chart": chart, **_choices(day),
+        "d": d, "f": f, "as_of": day, "years": years, "chart": chart, **_choices(day, request.user),
         "chart_height": 90 + 52 * max(1, len(d["by_region"])),
         "type_chart_height": 90 + 52 * max(1, len(d["by_type"])),
     })
@@ -69,18 +74,19 @@ def project_list(request: HttpRequest) -> HttpResponse:
     day = _date_param(request)
     f = _filters(request)
     rows = selectors.project_list(day, region=f["region"] or None, type=f["type"] or None,
-                                  status=f["status"] or None)
-    return render(request, "web/projects/list.html", {"rows": rows, "f": f, "as_of": day, **_choices(day)})
+                                  status=f["status"] or None, user=request.user)
+    return render(request, "web/projects/list.html", {"rows": rows, "f": f, "as_of": day,
+                                                      **_choices(day, request.user)})
 
 
 @permission_required("projects")
 def project(request: HttpRequest, code: str) -> HttpResponse:
     try:
-        p = selectors.get_project(code)
+        p = selectors.get_project(code, request.user)
     except Project.DoesNotExist as e:
         raise Http404(_("No project with code %(c)s") % {"c": code}) from e
     day = _date_param(request)
-    d = selectors.project_detail(p, day)
+    d = selectors.project_detail(p, day, user=request.user)
     labels = dict(ProjectStatus.choices)
     for h in d["status_history"]:
         h["from_label"], h["to_label"] = labels.get(h["from"], h["from"]), labels.get(h["to"], h["to"])
@@ -120,11 +126,11 @@ def project_map(request: HttpRequest) -> HttpResponse:
     day = _date_param(request)
     f = _filters(request)
     region = f["region"] or None
-    points = selectors.project_map(day, region=region)
+    points = selectors.project_map(day, region=region, user=request.user)
     placed = {pt["code"] for pt in points}
     status_labels, type_labels = dict(ProjectStatus.choices), dict(ProjectType.choices)
     titles = {}
-    for s in selectors.project_list(day, region=region):
+    for s in selectors.project_list(day, region=region, user=request.user):
         titles[s["code"]] = s
         if s["code"] in placed or not s["region"]:
             continue
@@ -149,7 +155,7 @@ def project_map(request: HttpRequest) -> HttpResponse:
     _spread(points, 0.012 if region else 0.45)
     statuses = [{"key": k, "name": str(v), "color": STATUS_COLORS.get(k, "#555")} for k, v in ProjectStatus.choices]
     return render(request, "web/projects/map.html", {
-        "points": points, "f": f, "as_of": day, **_choices(day),
+        "points": points, "f": f, "as_of": day, **_choices(day, request.user),
         "map_data": {"points": points, "statuses": statuses, "focus": region or "",
                      "labels": {"places": str(_("places")), "approximate": str(_("approximate location"))}},
         "unplaced": unplaced,

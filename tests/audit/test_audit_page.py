@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.db import connection
@@ -138,3 +139,13 @@ def test_diff_shapes():
     assert diff(None, [1, 2]) == [("", "", "[1,2]")]
     long = diff(None, {"t": "x" * 500})[0][2]
     assert len(long) == 120 and long.endswith("…")
+
+
+def test_date_filter_labels_are_a_search_range_in_russian(ministry, trail):
+    from django.utils import translation
+
+    with translation.override("ru"):
+        page = ministry.get("/audit/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Действует с" not in page  # the validity-period wording of registry tables
+    assert re.search(r'<label>С<input type="date" name="since"', page), re.findall(r'<label>[^<]*<input[^>]*since', page)
+    assert re.search(r'<label>По<input type="date" name="until"', page)

@@ -190,8 +190,12 @@ def test_xlsx_round_trip(world, tmp_path):
 def test_cli_import_and_export(world, tmp_path, capsys):
     good = tmp_path / "good.csv"
     good.write_text(GOOD)
+    from bilim.accounts.models import User
+
+    User.objects.create_user("carol", password="a-long-test-password", role="district", scope=world["district"])
     call_command("import", str(good), "--user", "carol", "--quiet")
     assert "4 created" in capsys.readouterr().out
+    assert set(DataValueAudit.objects.values_list("by", flat=True)) == {"carol"}
     bad = tmp_path / "bad.csv"
     bad.write_text(HEADER + "ENROL,2024S,S1,1,F,G01,\nENROL,2024S,NOPE,1,F,G01,\n")
     with pytest.raises(CommandError) as e:

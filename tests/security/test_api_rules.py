@@ -145,7 +145,7 @@ def test_organization_sees_only_itself(as_role, world):
 
 
 def test_scoped_user_must_name_a_unit_on_unfiltered_endpoints(as_role, world):
-    resp = as_role("district").get("/api/v1/projects/projects")
+    resp = as_role("district").get("/api/v1/authority/holder?competence=X")
     assert resp.status_code == 403
     ok = as_role("district").get("/api/v1/authority/holder?competence=X&org_unit=100000000001")
     assert ok.status_code != 403

@@ -3,6 +3,12 @@
 A thin caller of :mod:`bilim.analytics.service`. Every output says its mode (table footer, a CSV
 column, a JSON field): a regional figure for 2020 means different things under the 2020 map and
 under today's.
+
+With `--user USERNAME` (or BILIM_USER; `bilim.accounts.cli`) the command is checked like
+`GET /api/v1/analytics`: the role needs `analytics` read, every unit in `--ou`/`--within` must be in
+the user's scope (a scoped user who names none gets their scope unit, which also bounds `--level`),
+and the public may not ask for organizations (`--level organization`, `--explain`). Without a
+user: the operator.
 """
 
 import datetime as dt
@@ -10,8 +16,10 @@ import json
 import math
 
 import pandas as pd
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from bilim.accounts.cli import UserCommand
+from bilim.accounts.permissions import analytics_level
 from bilim.analytics import service
 
 LEVEL_CHOICES = ("republic", "region", "district", "organization")
@@ -42,16 +50,18 @@ def _jsonable(records: list[dict]) -> list[dict]:
     return records
 
 
-class Command(BaseCommand):
+class Command(UserCommand):
     help = ("Indicator values by org unit and period, e.g. `bilim indicators --indicator GER_ISCED1,PTR_ISCED1 "
-            "--level region --period 2020S,2024S --mode historical`.")
+            "--level region --period 2020S,2024S --mode historical`. With --user: only org units in that "
+            "user's scope.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--indicator", required=True, help="Indicator code(s), comma-separated")
-        parser.add_argument("--ou", help="Org unit code(s), comma-separated (default KZ; with --level: "
-                                         "ignored, use --within)")
+        parser.add_argument("--ou", help="Org unit code(s), comma-separated (default KZ, or the scope of --user; "
+                                         "with --level: ignored, use --within)")
         parser.add_argument("--level", choices=LEVEL_CHOICES, help="Every unit of this kind (per period)")
-        parser.add_argument("--within", help="With --level: only units under this one")
+        parser.add_argument("--within", help="With --level: only units under this one (default: the scope of "
+                                             "--user)")
         parser.add_argument("--period", help="Period(s), comma-separated (default: latest school year)")
         parser.add_argument("--by", choices=("SEX", "AREA"), type=str.upper, help="Disaggregate")
         parser.add_argument("--mode", choices=service.MODES, default="current",
@@ -62,6 +72,14 @@ class Command(BaseCommand):
                             help="Also list the units and periods behind each numerator and denominator")
 
     def handle(self, *args, **opts) -> None:
+        self.access.require("analytics")
+        # the user's approval level (unapproved values stay out of their aggregates); operator: all
+        with service.as_reader(0 if self.access.operator else analytics_level(self.access.user)):
+            self._handle(**opts)
+
+    def _handle(self, **opts) -> None:
+        if opts["explain"]:
+            self.access.require_aggregates()  # the contributions name single organizations
         codes = _codes(opts["indicator"])
         if not codes:
             raise CommandError("--indicator needs at least one code")
@@ -79,9 +97,11 @@ class Command(BaseCommand):
             periods = _codes(opts["period"]) or [service.latest_school_year()]
             service.check_periods(periods)
             if opts["level"]:
-                where = {"level": opts["level"], "within": opts["within"]}
+                within = self.access.units([opts["within"] or ""], family="analytics", levels=[opts["level"]],
+                                           option="--within")
+                where = {"level": opts["level"], "within": within[0] if within else None}
             else:
-                where = {"ou_codes": _codes(opts["ou"]) or ["KZ"]}
+                where = {"ou_codes": self.access.units(_codes(opts["ou"]), family="analytics") or ["KZ"]}
             res = service.indicators(codes, periods, by=opts["by"], mode=mode, as_of=as_of, **where)
             explained = self._explain(res, opts["by"], mode, as_of) if opts["explain"] else None
         except service.WarehouseMissing as e:

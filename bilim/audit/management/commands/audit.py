@@ -1,15 +1,22 @@
-"""`bilim audit verify` — walk the hash chain; exit 1 and name the first bad record when it is broken."""
+"""`bilim audit verify` — walk the hash chain; exit 1 and name the first bad record when it is broken.
+`bilim audit list` — recent records, filtered.
+
+With `--user USERNAME` (or BILIM_USER; `bilim.accounts.cli`) both need the role's `audit` read, as
+`/api/v1/audit/...` does (administrators and ministry). Without a user: the operator.
+"""
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from bilim.accounts.cli import UserCommand
 from bilim.audit import selectors
 from bilim.audit import services as audit
 
 
-class Command(BaseCommand):
-    help = "Audit trail: 'verify' checks the tamper-evident chain; 'list' prints recent records."
+class Command(UserCommand):
+    help = ("Audit trail: 'verify' checks the tamper-evident chain; 'list' prints recent records. "
+            "With --user: the role must be allowed to read the audit trail.")
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -23,6 +30,7 @@ class Command(BaseCommand):
         lst.add_argument("--limit", type=int, default=20)
 
     def handle(self, *args, **opts) -> None:
+        self.access.require("audit")
         if opts["action"] == "verify":
             result = audit.verify()
             if not result.ok:

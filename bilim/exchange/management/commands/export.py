@@ -2,6 +2,11 @@
 
 Indicators as SDMX: `bilim export --sdmx-ml|--sdmx-json --indicator A,B --period 2024S --ou KZ,LEVEL-region
 -o FILE`; `--sdmx-structure -o dsd.xml` writes the data structure definition.
+
+`--user USERNAME` (or BILIM_USER; `bilim.accounts.cli`): values need the role's `data` read and keep
+only what the user may read (scope, and the approval rule); org units need `registry` read and keep
+the scope; SDMX needs `data` read, like `GET /api/v1/exchange/sdmx`. Every unit named in `--ou` must
+be in the scope; a scoped user who names none gets their scope unit. Without a user: the operator.
 """
 
 from __future__ import annotations
@@ -9,14 +14,16 @@ from __future__ import annotations
 import datetime as dt
 import sys
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from bilim.accounts.cli import UserCommand
 from bilim.exchange.services import VALUE_EXPORT_FORMATS, export_orgunits, export_values
 from bilim.registry.models import OrgUnit
 
 
-class Command(BaseCommand):
-    help = "Export data values (CSV, XLSX, DHIS2 JSON, ADX) or org units (CSV, XLSX) in the import layouts."
+class Command(UserCommand):
+    help = ("Export data values (CSV, XLSX, DHIS2 JSON, ADX) or org units (CSV, XLSX) in the import layouts. "
+            "With --user: only the units and values that user may see.")
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -53,8 +60,11 @@ class Command(BaseCommand):
                 as_of = dt.date.fromisoformat(opts["as_of"])
             except ValueError as e:
                 raise CommandError(f"--as-of: '{opts['as_of']}' is not a date (YYYY-MM-DD)") from e
-        if opts["ou"] and not OrgUnit.objects.filter(code=opts["ou"]).exists():
-            raise CommandError(f"No org unit with code {opts['ou']}")
+        family = "registry" if opts["orgunits"] else "data"
+        access = self.access
+        root = (access.units([opts["ou"] or ""], family=family) or [None])[0]
+        if root and not OrgUnit.objects.filter(code=root).exists():
+            raise CommandError(f"No org unit with code {root}")
         out = opts["output"]
         fmt = opts["format"]
         if fmt is None:
@@ -67,11 +77,12 @@ class Command(BaseCommand):
             if opts["orgunits"]:
                 if fmt not in ("csv", "xlsx"):
                     raise CommandError("Org units export as csv or xlsx")
-                n = export_orgunits(target, as_of=as_of, root=opts["ou"], format=fmt)
+                n = export_orgunits(target, as_of=as_of, root=root, format=fmt,
+                                    unit_allowed=access.unit_filter())
                 what = "org units"
             else:
                 n = export_values(target, data_element=opts["data_element"], period=opts["period"],
-                                  org_unit=opts["ou"], as_of=as_of, format=fmt)
+                                  org_unit=root, as_of=as_of, format=fmt, readable=access.values_filter())
                 what = "values"
         except ValueError as e:
             raise CommandError(str(e)) from e
@@ -85,16 +96,25 @@ class Command(BaseCommand):
             return [i.strip() for v in values or [] for i in v.replace(";", ",").split(",") if i.strip()]
 
         codes, periods, ou = items(opts["indicator"]), items(opts["period"]), items([opts["ou"] or ""])
+        # like GET /api/v1/exchange/sdmx: data read, every unit in the scope (LEVEL-x within it)
+        levels = [u.partition("-")[2] for u in ou if u.upper().startswith("LEVEL-")]
+        named = self.access.units([u for u in ou if not u.upper().startswith("LEVEL-")], family="data",
+                                  levels=levels)
+        ou = named + [u for u in ou if u.upper().startswith("LEVEL-")]
         try:
             if opts["sdmx_structure"]:
                 text = sdmx.structure_xml(codes or None, [u for u in ou if not u.upper().startswith("LEVEL-")]
                                           or None)
                 n, what = len(codes) if codes else len(sdmx.indicator_info()), "indicators described"
             else:
-                from bilim.analytics.service import WarehouseMissing
+                from bilim.accounts.permissions import analytics_level
+                from bilim.analytics.service import WarehouseMissing, as_reader
 
+                # at the user's approval level, as the API answers them (the operator: every value)
+                level = 0 if self.access.operator else analytics_level(self.access.user)
                 try:
-                    df = sdmx.select(codes, periods, ou, sdmx.parse_by(opts["by"]), mode=opts["mode"])
+                    with as_reader(level):
+                        df = sdmx.select(codes, periods, ou, sdmx.parse_by(opts["by"]), mode=opts["mode"])
                 except WarehouseMissing as e:
                     raise CommandError(str(e)) from e
                 writer = sdmx.data_xml if opts["sdmx_ml"] else sdmx.data_json

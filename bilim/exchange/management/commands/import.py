@@ -1,12 +1,21 @@
-"""`bilim import FILE [--dry-run] [--format ...] [--user NAME]` — all-or-nothing import of a file."""
+"""`bilim import FILE [--dry-run] [--format ...] [--user USERNAME]` — all-or-nothing import of a file.
+
+With `--user` (or BILIM_USER; `bilim.accounts.cli`) the user's role must have `data` write and every
+row's org unit must be in their scope (rows outside it are errors, so nothing is imported), exactly
+as for `POST /api/v1/exchange/import`; only an administrator with national scope may register org
+units. Changes are recorded under the user's name. Without a user: the operator, recorded as
+`cli:<login>`.
+"""
 
 from __future__ import annotations
 
 import sys
 import time
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from bilim.accounts.cli import UserCommand
+from bilim.accounts.permissions import WRITE
 from bilim.exchange.services import FORMATS, import_file
 from bilim.registry.models import LegalAct
 
@@ -35,9 +44,10 @@ class Progress:
             self.stream.flush()
 
 
-class Command(BaseCommand):
+class Command(UserCommand):
     help = ("Import data values (CSV, XLSX, DHIS2 dataValueSets JSON, ADX XML) or org units (CSV, XLSX). "
-            "All-or-nothing: every bad row is reported with its line and nothing is written.")
+            "All-or-nothing: every bad row is reported with its line and nothing is written. With --user: "
+            "the role must be allowed to change data and every row's org unit must be in the user's scope.")
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -45,7 +55,6 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Check and count, write nothing")
         parser.add_argument("--format", choices=sorted(FORMATS), default=None,
                             help="Format (default: detected from the extension and the header row)")
-        parser.add_argument("--user", default="", help="Who is importing (recorded in the audit trail)")
         parser.add_argument("--act", type=int, default=None,
                             help="Id of the legal act that registers new org units (default: a new act "
                                  "of kind 'other' naming the file)")
@@ -56,6 +65,7 @@ class Command(BaseCommand):
                             help="Do not refresh the analytics warehouse after a successful import")
 
     def handle(self, *args, **opts) -> None:
+        self.access.require("data", WRITE)
         act = None
         if opts["act"] is not None:
             act = LegalAct.objects.filter(pk=opts["act"]).first()
@@ -65,8 +75,9 @@ class Command(BaseCommand):
         source = sys.stdin.buffer if opts["file"] == "-" else opts["file"]
         try:
             report = import_file(source, format=opts["format"], dry_run=opts["dry_run"],
-                                 actor=opts["user"], progress=progress, legal_act=act,
-                                 name="stdin" if opts["file"] == "-" else None)
+                                 actor=self.access.actor, progress=progress, legal_act=act,
+                                 name="stdin" if opts["file"] == "-" else None,
+                                 unit_allowed=self.access.import_unit_allowed())
         finally:
             if progress:
                 progress.close()

@@ -3,19 +3,26 @@
 Moves a ministry's configuration (categories, data elements, data sets, indicator definitions,
 validation rules) between installations as one JSON document. Import is all-or-nothing: every
 problem is printed with the element and the field, and nothing is written unless there are none.
+
+With `--user USERNAME` (or BILIM_USER; `bilim.accounts.cli`) export needs the role's `metadata` read
+and import its `metadata` write; the import is recorded under the user's name. Without a user: the
+operator, recorded as `cli:<login>`.
 """
 
 from __future__ import annotations
 
 import sys
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from bilim.accounts.cli import UserCommand
+from bilim.accounts.permissions import READ, WRITE
 from bilim.exchange.metadata_io import import_metadata, write_metadata
 
 
-class Command(BaseCommand):
-    help = "Export or import the metadata configuration as JSON (all-or-nothing import, --dry-run)."
+class Command(UserCommand):
+    help = ("Export or import the metadata configuration as JSON (all-or-nothing import, --dry-run). "
+            "With --user: export needs the role's metadata read, import its metadata write.")
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -25,9 +32,9 @@ class Command(BaseCommand):
         imp = sub.add_parser("import", help="Read a configuration written by 'metadata export'")
         imp.add_argument("file", help="JSON file ('-' reads standard input)")
         imp.add_argument("--dry-run", action="store_true", help="Check and count, write nothing")
-        imp.add_argument("--user", default="import", help="Who is importing (recorded in the audit trail)")
 
     def handle(self, *args, **opts) -> None:
+        self.access.require("metadata", READ if opts["action"] == "export" else WRITE)
         if opts["action"] == "export":
             out = opts["output"]
             doc = write_metadata(sys.stdout if out == "-" else out)
@@ -46,7 +53,7 @@ class Command(BaseCommand):
                     source = f.read()
             except OSError as exc:
                 raise CommandError(f"cannot read {opts['file']}: {exc.strerror or exc}") from exc
-        report = import_metadata(source, dry_run=opts["dry_run"], actor=opts["user"])
+        report = import_metadata(source, dry_run=opts["dry_run"], actor=self.access.actor)
         for e in report.errors:
             self.stderr.write(str(e))
         if report.errors:

@@ -1,13 +1,19 @@
-"""`bilim orgunits show CODE [--as-of DATE]` and `bilim orgunits history CODE`."""
+"""`bilim orgunits show CODE [--as-of DATE]` and `bilim orgunits history CODE`.
+
+With `--user USERNAME` (or BILIM_USER; `bilim.accounts.cli`) the role needs `registry` read and the
+unit must be in the user's scope, as for `GET /api/v1/orgunits/{code}`; `show` lists only the
+children in the scope. Without a user: the operator.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import translation
 
+from bilim.accounts.cli import UserCommand
 from bilim.registry import selectors
 from bilim.registry.models import Kind, OrgUnit
 
@@ -19,8 +25,9 @@ def _date(text: str) -> dt.date:
         raise CommandError(f"--as-of: '{text}' is not a date (expected YYYY-MM-DD)") from e
 
 
-class Command(BaseCommand):
-    help = "Show an org unit as of a date (place in both hierarchies, children) or its full history."
+class Command(UserCommand):
+    help = ("Show an org unit as of a date (place in both hierarchies, children) or its full history. "
+            "With --user: the unit must be in that user's scope.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -35,10 +42,12 @@ class Command(BaseCommand):
             p.add_argument("--lang", choices=langs, default="en", help="Language of names and act titles (default en)")
 
     def handle(self, *args, **opts) -> None:
+        self.access.require("registry")
         try:
             unit = OrgUnit.objects.get(code=opts["code"])
         except OrgUnit.DoesNotExist as e:
             raise CommandError(f"No org unit with code {opts['code']}") from e
+        self.access.require_unit(unit, family="registry")
         with translation.override(opts.get("lang") or "en"):
             if opts["action"] == "show":
                 self.show(unit, _date(opts["as_of"]) if opts["as_of"] else dt.date.today(), opts["all_children"])
@@ -64,6 +73,9 @@ class Command(BaseCommand):
         if body:
             w(f"  governing body: {body.code} {body.name}")
         kids = list(selectors.children(unit, day).order_by("kind", "code"))
+        visible = self.access.unit_filter()
+        if visible is not None:
+            kids = [k for k in kids if visible(k)]
         if kids:
             by_kind: dict[str, int] = {}
             for k in kids:
