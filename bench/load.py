@@ -1,31 +1,30 @@
 """Load test: N concurrent users on a Bilim server on 127.0.0.1 mixing dashboards, API reads and data entry.
 
-Bounded by --duration and --max-requests; loopback only (refuses any other host). With --serve DIR it
-copies nothing and writes into DIR: point it at a scratch copy of the national demo, e.g.
+The users are locust users (`bench/locustfile.py`, run headless by this script); the server is
+`bilim serve` on a free port of 127.0.0.1 only. Bounded: --duration at most 600 s, --warmup at most
+300 s. With --serve DIR it copies nothing and writes into DIR: point it at a scratch copy of the
+national demo, e.g.
 
     cp -r /tmp/bnat /tmp/bload
     .venv/bin/python bench/load.py --serve /tmp/bload --users 50 --duration 60 --warmup 20
 
-Users have no think time: each sends its next request when the last one is answered, so the
-figures measure the server's capacity, not a realistic office. It creates (through the app's services) a ministry user with a session and an API token, and a
-district officer whose data entry goes through POST /api/v1/exchange/import (one value per request,
-its own school), then prints throughput, p50/p95/p99 latency per kind and the error count.
+Users have no think time: each sends its next request when the last one is answered, so the figures
+measure the server's capacity, not a realistic office. It creates (through the app's services) a
+ministry user with a session and an API token, and a district officer whose data entry goes through
+POST /api/v1/exchange/import (one value per request, its own schools), then prints throughput,
+p50/p95/p99 latency per kind, the slowest paths and the errors, for the sign-ins, the warm-up and
+the measured period apart; it exits 1 if any request failed.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.cookiejar
 import json
 import os
-import random
 import statistics
 import subprocess
 import sys
-import threading
 import time
-import urllib.error
-import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -60,24 +59,6 @@ print(json.dumps({"ministry_token": issue_token(m, "load"), "district_token": is
 PAGES = ["/", "/registry/", "/compare/", "/equity/", "/projects/", "/control/", "/meetings/", "/competences/"]
 
 
-class Stats:
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.lat: dict[str, list[float]] = {}
-        self.errors: list[str] = []
-        self.count = 0
-        self.by_path: dict[str, list[float]] = {}
-
-    def add(self, kind: str, seconds: float, ok: bool, detail: str = "", path: str = "") -> None:
-        with self.lock:
-            self.count += 1
-            self.lat.setdefault(kind, []).append(seconds)
-            if path:
-                self.by_path.setdefault(path.split("?")[0] if kind != "dashboard" else path, []).append(seconds)
-            if not ok:
-                self.errors.append(f"{kind}: {detail}")
-
-
 def pct(values: list[float], p: float) -> float:
     if not values:
         return 0.0
@@ -85,86 +66,27 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
 
 
-class User:
-    def __init__(self, base: str, ctx: dict, rng: random.Random):
-        self.base, self.ctx, self.rng = base, ctx, rng
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-
-    def call(self, method: str, path: str, data: bytes | None = None, headers: dict | None = None):
-        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers or {})
-        try:
-            with self.opener.open(req, timeout=120) as resp:
-                return resp.status, resp.read()
-        except urllib.error.HTTPError as e:
-            return e.code, e.read()
-
-    def login(self) -> None:
-        self.call("GET", "/accounts/login/")
-        token = next(c.value for c in self.jar if c.name == "csrftoken")
-        body = urllib.parse.urlencode({"username": "load-ministry", "password": PASSWORD,
-                                       "csrfmiddlewaretoken": token}).encode()
-        status, _ = self.call("POST", "/accounts/login/", body, {"Content-Type": "application/x-www-form-urlencoded",
-                                                                 "Referer": self.base + "/accounts/login/"})
-        if not any(c.name == "sessionid" for c in self.jar):
-            raise SystemExit(f"login failed ({status}): {_[:3000]!r}")
-
-    def api_read(self) -> tuple[str, str, dict]:
-        ctx, r = self.ctx, self.rng
-        path = r.choice([
-            f"/api/v1/orgunits?parent={r.choice(ctx['regions'])}&limit=50",
-            f"/api/v1/orgunits/{r.choice(ctx['schools'])}",
-            f"/api/v1/analytics?dx=GER_ISCED1;PTR_ISCED1&ou={r.choice(ctx['regions'])}",
-            "/api/v1/analytics?dx=GER_ISCED1&ou=KZ",
-            "/api/v1/governance/instructions",
-            "/api/v1/projects/dashboard",
-            "/api/v1/audit/records?limit=20",
-        ])
-        return "GET", path, {"Authorization": f"Bearer {ctx['ministry_token']}"}
-
-    def data_entry(self) -> tuple[str, str, dict, bytes]:
-        school = self.rng.choice(self.ctx["schools"])
-        value = self.rng.randint(1, 40)
-        csv = f"dataElement,period,orgUnit,value\nCLASSES,2024S,{school},{value}\n".encode()
-        boundary = "bilimload" + str(self.rng.randint(0, 10**9))
-        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"v.csv\"\r\n"
-                f"Content-Type: text/csv\r\n\r\n").encode() + csv + f"\r\n--{boundary}--\r\n".encode()
-        return "POST", "/api/v1/exchange/import", {
-            "Authorization": f"Bearer {self.ctx['district_token']}",
-            "Content-Type": f"multipart/form-data; boundary={boundary}"}, body
-
-
-def worker(user: User, stats: Stats, stop_at: float, budget: list[int], lock: threading.Lock, mix: tuple,
-           cold: Stats | None = None, warm_from: float = 0.0):
-    try:
-        user.login()
-    except BaseException as e:  # noqa: BLE001 - a user that cannot sign in is an error of the run
-        stats.add("login", 0.0, False, str(e)[:300])
-        return
-    while time.monotonic() < stop_at:
-        with lock:
-            if budget[0] <= 0:
-                return
-            budget[0] -= 1
-        roll = user.rng.random()
-        data = None
-        if roll < mix[0]:
-            kind, method, path, headers = "dashboard", "GET", user.rng.choice(PAGES), {}
-        elif roll < mix[0] + mix[1]:
-            kind = "api_read"
-            method, path, headers = user.api_read()
-        else:
-            kind = "data_entry"
-            method, path, headers, data = user.data_entry()
-        into = cold if cold is not None and time.monotonic() < warm_from else stats
-        t = time.perf_counter()
-        try:
-            status, body = user.call(method, path, data, headers)
-        except Exception as e:  # noqa: BLE001 - a transport error is an error of the run
-            into.add(kind, time.perf_counter() - t, False, f"{path}: {e}")
-            continue
-        into.add(kind, time.perf_counter() - t, status < 400, f"{method} {path}: {status} {body[:200]!r}",
-                 path=f"{method} {path}")
+def report(title: str, rows: list[list], seconds: float) -> list[str]:
+    """Print throughput and latency per kind of the recorded requests; return their errors."""
+    by_kind: dict[str, list[float]] = {}
+    by_path: dict[str, list[float]] = {}
+    errors = []
+    for kind, name, _start, sec, ok, detail in rows:
+        by_kind.setdefault(kind, []).append(sec)
+        by_path.setdefault(name, []).append(sec)
+        if not ok:
+            errors.append(f"{kind}: {detail}")
+    everything = [x for v in by_kind.values() for x in v]
+    print(f"{title}: {len(rows)} requests in {seconds:.1f} s, throughput {len(rows) / max(seconds, 1e-9):.1f} req/s, "
+          f"errors {len(errors)}")
+    print(f"{'kind':<12}{'n':>7}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'mean ms':>10}")
+    for kind, lat in sorted(by_kind.items()) + [("all", everything)]:
+        print(f"{kind:<12}{len(lat):>7}{pct(lat, 50) * 1000:>10.0f}{pct(lat, 95) * 1000:>10.0f}"
+              f"{pct(lat, 99) * 1000:>10.0f}{statistics.fmean(lat) * 1000 if lat else 0:>10.0f}")
+    print("slowest paths (n, p50 ms, p95 ms):")
+    for path, lat in sorted(by_path.items(), key=lambda kv: -pct(kv[1], 95))[:8]:
+        print(f"  {path:<60}{len(lat):>6}{pct(lat, 50) * 1000:>10.0f}{pct(lat, 95) * 1000:>10.0f}")
+    return errors
 
 
 def serve(data_dir: str, port: int) -> subprocess.Popen:
@@ -189,15 +111,12 @@ def main() -> None:
                     help="BILIM_DATA_DIR of a scratch copy to serve (it is written to)")
     ap.add_argument("--port", type=int, default=0, help="default: a free port")
     ap.add_argument("--users", type=int, default=50)
-    ap.add_argument("--duration", type=float, default=60.0, help="seconds (bounded: at most 600)")
-    ap.add_argument("--max-requests", type=int, default=20_000)
-    ap.add_argument("--mix", default="0.4,0.4,0.2", help="dashboards,api reads,data entry fractions")
-    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--duration", type=float, default=60.0, help="seconds measured (bounded: at most 600)")
     ap.add_argument("--warmup", type=float, default=0.0,
-                    help="seconds at the start whose requests are reported apart (cold caches), default 0")
+                    help="seconds before them whose requests are reported apart (cold caches), default 0")
+    ap.add_argument("--mix", default="0.4,0.4,0.2", help="dashboards,api reads,data entry fractions")
     args = ap.parse_args()
-    duration = min(args.duration, 600.0)
-    mix = tuple(float(x) for x in args.mix.split(","))
+    duration, warmup = min(args.duration, 600.0), min(max(args.warmup, 0.0), 300.0)
 
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {
         "BILIM_DATA_DIR": args.serve, "LOAD_PASSWORD": PASSWORD}
@@ -210,45 +129,37 @@ def main() -> None:
             sock.bind(("127.0.0.1", 0))
             args.port = sock.getsockname()[1]
     proc = serve(args.serve, args.port)
-    base = f"http://127.0.0.1:{args.port}"
-    stats, lock, budget = Stats(), threading.Lock(), [args.max_requests]
-    cold = Stats() if args.warmup > 0 else None
+    base = f"http://127.0.0.1:{args.port}"  # loopback only
+    record = Path(args.serve) / "load-record.json"
     try:
-        started = time.monotonic()
-        stop_at = started + duration + args.warmup
-        threads = [threading.Thread(target=worker, args=(User(base, ctx, random.Random(args.seed + i)), stats,
-                                                         stop_at, budget, lock, mix, cold, started + args.warmup),
-                                    daemon=True)
-                   for i in range(args.users)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=duration + 180)
-        elapsed = time.monotonic() - started - args.warmup
+        started = time.time()
+        locust = subprocess.run(
+            [sys.executable, "-m", "locust", "-f", str(ROOT / "bench/locustfile.py"), "--headless",
+             "--users", str(args.users), "--spawn-rate", str(args.users), "--run-time", f"{int(duration + warmup)}s",
+             "--host", base, "--only-summary", "--stop-timeout", "30", "--loglevel", "WARNING"],
+            env=env | {"LOAD_CONTEXT": json.dumps(ctx), "LOAD_MIX": args.mix, "LOAD_RECORD": str(record)},
+            cwd=ROOT, capture_output=True, text=True, timeout=duration + warmup + 300)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-
-    if cold is not None:
-        cold_lat = [x for v in cold.lat.values() for x in v]
-        print(f"warm-up ({args.warmup:.0f} s, caches cold; not in the figures below): {cold.count} requests, "
-              f"p50 {pct(cold_lat, 50) * 1000:.0f} ms, p95 {pct(cold_lat, 95) * 1000:.0f} ms, "
-              f"errors {len(cold.errors)}")
-    all_lat = [x for v in stats.lat.values() for x in v]
-    print(f"users {args.users}, {elapsed:.1f} s, {stats.count} requests, throughput {stats.count / elapsed:.1f} req/s, "
-          f"errors {len(stats.errors)}")
-    print(f"{'kind':<12}{'n':>7}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'mean ms':>10}")
-    for kind, lat in sorted(stats.lat.items()) + [("all", all_lat)]:
-        print(f"{kind:<12}{len(lat):>7}{pct(lat, 50) * 1000:>10.0f}{pct(lat, 95) * 1000:>10.0f}"
-              f"{pct(lat, 99) * 1000:>10.0f}{statistics.fmean(lat) * 1000 if lat else 0:>10.0f}")
-    print("slowest paths (p95):")
-    for path, lat in sorted(stats.by_path.items(), key=lambda kv: -pct(kv[1], 95))[:8]:
-        print(f"  {path:<52}{len(lat):>6}{pct(lat, 50) * 1000:>10.0f}{pct(lat, 95) * 1000:>10.0f}")
-    for e in stats.errors[:10]:
+    if not record.exists():
+        raise SystemExit(f"locust wrote no record (exit {locust.returncode}):\n{locust.stderr[-3000:]}")
+    rows = json.loads(record.read_text())
+    started = min((r[2] for r in rows), default=started)  # the first request (locust's start-up excluded)
+    cut = started + warmup
+    cold = [r for r in rows if r[0] != "login" and r[2] < cut]
+    logins = [r for r in rows if r[0] == "login"]
+    measured = [r for r in rows if r[0] != "login" and r[2] >= cut]
+    errors = report("sign-in (form GET and POST per user)", logins, max(1e-9, max((r[2] + r[3] for r in logins),
+                                                                                   default=started) - started))
+    if warmup:
+        errors += report(f"warm-up ({warmup:.0f} s, caches cold)", cold, warmup)
+    # the measured window: from the end of the warm-up to the last answer (locust's start-up excluded)
+    window = max((r[2] + r[3] for r in measured), default=cut) - cut
+    errors += report(f"measured ({args.users} users, after the warm-up)", measured, window)
+    for e in errors[:10]:
         print("error:", e)
-    for e in (cold.errors if cold is not None else [])[:10]:
-        print("error (warm-up):", e)
-    sys.exit(1 if stats.errors or (cold is not None and cold.errors) else 0)
+    sys.exit(1 if errors else 0)
 
 
 if __name__ == "__main__":

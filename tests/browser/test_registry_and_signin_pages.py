@@ -31,13 +31,11 @@ def analyst(live_demo):
 
 
 def local(v: float, lang: str, digits: int = 1) -> str:
-    """A number as the pages print it: en 1,234.5 · ru 1 234,5 · kk 1234.5 (Django's default format)."""
+    """A number as the pages print it: en 1,234.5 · ru and kk 1 234,5 (bilim/formats/kk)."""
     text = f"{v:,.{digits}f}"
     if lang == "en":
         return text
-    if lang == "ru":
-        return text.replace(",", " ").replace(".", ",")
-    return text.replace(",", "")
+    return text.replace(",", " ").replace(".", ",")
 
 
 def plain(text: str) -> str:
