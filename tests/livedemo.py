@@ -29,7 +29,10 @@ class LiveDemo:
     def __init__(self, data_dir: Path):
         self.data_dir = data_dir
         self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
-        self.env.update({"BILIM_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)})
+        self.env.update({"BILIM_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT),
+                         # a write returns once the warehouse has it, and every worker reads the new
+                         # snapshot at once: pages can be checked against the service right after
+                         "BILIM_REFRESH_MODE": "inline", "BILIM_ANALYTICS_WARM": "0"})
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None

@@ -24,10 +24,18 @@ from django.db import connection, transaction
 
 log = logging.getLogger(__name__)
 
-# "background" (the default), "inline" (refresh in the calling thread, at once) or "off". Tests run
-# with "off": their data sits in an open transaction a background thread could not see, and a
-# refresh would write to the configured warehouse.
-MODE = "background"
+# "background" (the default), "inline" (refresh in the calling thread, at once) or "off"; None reads
+# the setting BILIM_REFRESH_MODE. Tests run with "off": their data sits in an open transaction a
+# background thread could not see, and a refresh would write to the configured warehouse. The live
+# server of the browser tests runs "inline", so a page shows a value as soon as its write returned.
+MODE: str | None = None
+
+
+def mode() -> str:
+    value = MODE if MODE is not None else getattr(settings, "BILIM_REFRESH_MODE", "background")
+    if value not in ("background", "inline", "off"):
+        raise ValueError(f"BILIM_REFRESH_MODE must be background, inline or off, not {value!r}")
+    return value
 
 _cond = threading.Condition()
 _state: dict = {"dirty": False, "thread": None, "running": False, "last": "", "requests": 0, "runs": 0,
@@ -48,9 +56,10 @@ def min_interval() -> float:
 
 def request() -> str:
     """Ask for a refresh once the current transaction (if any) has committed; returns what happens."""
-    if MODE == "off":
+    how = mode()
+    if how == "off":
         return "not scheduled (automatic refresh is off; run `bilim analytics refresh`)"
-    if MODE == "inline":
+    if how == "inline":
         return _run_now()
     transaction.on_commit(_schedule)
     return "scheduled"

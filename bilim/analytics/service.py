@@ -50,7 +50,15 @@ _state: dict[str, Any] = {"con": None, "stamp": None, "catalogue": None, "warmin
 
 # Open a new snapshot in the background and recompute the recently asked questions on it before
 # readers switch to it (tests switch at once: they refresh and read in one thread).
-WARM_BEFORE_SWAP = True
+WARM_BEFORE_SWAP: bool | None = None  # None: the setting BILIM_ANALYTICS_WARM
+
+
+def _warm_before_swap() -> bool:
+    if WARM_BEFORE_SWAP is not None:
+        return WARM_BEFORE_SWAP
+    from django.conf import settings
+
+    return bool(getattr(settings, "BILIM_ANALYTICS_WARM", True))
 HOT_SIZE = 32
 WARM_BUDGET_SECONDS = 60.0
 
@@ -160,7 +168,7 @@ def _shared() -> tuple[ibis.BaseBackend, tuple]:
     with _lock:
         if _state["con"] is not None and _state["stamp"] == stamp:
             return _state["con"], stamp
-        if _state["con"] is None or not WARM_BEFORE_SWAP or not _hot:
+        if _state["con"] is None or not _hot or not _warm_before_swap():
             _swap(_open_snapshot(path), stamp)
             return _state["con"], stamp
         if _state["warming"] != stamp:

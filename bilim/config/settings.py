@@ -150,6 +150,10 @@ WHITENOISE_AUTOREFRESH = DEBUG
 BILIM_REFRESH_DELAY = float(os.environ.get("BILIM_REFRESH_DELAY", "2"))
 # ... and at least this long after the previous one ended (bounds refresh and warm-up work under load).
 BILIM_REFRESH_MIN_INTERVAL = float(os.environ.get("BILIM_REFRESH_MIN_INTERVAL", "30"))
+# background | inline (the write waits for the refresh: figures follow at once) | off
+BILIM_REFRESH_MODE = os.environ.get("BILIM_REFRESH_MODE", "background")
+# Warm a new warehouse snapshot before readers switch to it ("0": switch at once, answers recomputed live).
+BILIM_ANALYTICS_WARM = os.environ.get("BILIM_ANALYTICS_WARM", "1") == "1"
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = True

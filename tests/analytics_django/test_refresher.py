@@ -153,3 +153,13 @@ def test_with_refresh_off_the_import_says_so(admin_client, act):
         "file": SimpleUploadedFile("v.csv", b"dataElement,period,orgUnit,value\nCLASSES,2024S,S1,5\n")})
     assert r.status_code == 200
     assert r.json()["refresh"].startswith("not scheduled")
+
+
+def test_the_mode_comes_from_the_setting_unless_set_in_code(monkeypatch):
+    from bilim.analytics import refresher
+
+    monkeypatch.setattr(refresher, "MODE", None)
+    with override_settings(BILIM_REFRESH_MODE="off"):
+        assert refresher.request().startswith("not scheduled")
+    with override_settings(BILIM_REFRESH_MODE="sometimes"), pytest.raises(ValueError, match="BILIM_REFRESH_MODE"):
+        refresher.request()
