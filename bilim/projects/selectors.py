@@ -29,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -38,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from bilim.accounts.permissions import (
     WRITE,
+    analytics_level,
     family_scope,
     require_capability,
     scoped_unit_ids,
@@ -221,14 +223,28 @@ DEFICIT_ELEMENT = "ENROL"
 DEFICIT_ORG_TYPES = (OrgType.SCHOOL,)
 
 
-def deficit_period(day: dt.date, element: str = DEFICIT_ELEMENT, look_back: int = 15) -> str | None:
-    """The latest school year (`2024S`) begun by `day` for which any `element` value is stored, or None."""
+DEFICIT_FORM = "SCHOOL_CENSUS"
+
+
+def deficit_period(day: dt.date, element: str = DEFICIT_ELEMENT, look_back: int = 15,
+                   published_only: bool = False) -> str | None:
+    """The latest school year (`2024S`) begun by `day` for which any `element` value is stored, or None.
+
+    `published_only`: only a year whose school census the republic has accepted, i.e. approved up
+    the whole chain (the deficit of readers who may not see unapproved values).
+    """
+    from bilim.approval.models import ApprovalState, Status
     from bilim.collection.models import DataValue
 
     year = day.year if day >= dt.date(day.year, 9, 1) else day.year - 1
     for y in range(year, year - look_back, -1):
-        if DataValue.objects.filter(data_element__code=element, period=f"{y}S").exists():
-            return f"{y}S"
+        if not DataValue.objects.filter(data_element__code=element, period=f"{y}S").exists():
+            continue
+        if published_only and not ApprovalState.objects.filter(
+                data_set__code=DEFICIT_FORM, period=f"{y}S", status=Status.ACCEPTED,
+                org_unit__kind=Kind.REPUBLIC).exists():
+            continue
+        return f"{y}S"
     return None
 
 
@@ -239,15 +255,16 @@ _deficit_cache: dict[tuple, tuple[float, dict[str, dict[str, Any]]]] = {}
 _deficit_lock = threading.Lock()
 
 
-def enrolment_deficit(region_codes: Sequence[str], day: dt.date) -> dict[str, dict[str, Any]]:
-    """`_enrolment_deficit`, remembered for `DEFICIT_CACHE_SECONDS` per (regions, day)."""
-    key = (tuple(sorted({c for c in region_codes if c})), day)
+def enrolment_deficit(region_codes: Sequence[str], day: dt.date, published_only: bool = False
+                      ) -> dict[str, dict[str, Any]]:
+    """`_enrolment_deficit`, remembered for `DEFICIT_CACHE_SECONDS` per (regions, day, published_only)."""
+    key = (tuple(sorted({c for c in region_codes if c})), day, published_only)
     now = time.monotonic()
     with _deficit_lock:
         hit = _deficit_cache.get(key)
         if hit is not None and now - hit[0] < DEFICIT_CACHE_SECONDS:
             return copy.deepcopy(hit[1])
-    res = _enrolment_deficit(region_codes, day)
+    res = _enrolment_deficit(region_codes, day, published_only)
     if DEFICIT_CACHE_SECONDS > 0:
         with _deficit_lock:
             if len(_deficit_cache) > 256:
@@ -256,7 +273,8 @@ def enrolment_deficit(region_codes: Sequence[str], day: dt.date) -> dict[str, di
     return res
 
 
-def _enrolment_deficit(region_codes: Sequence[str], day: dt.date) -> dict[str, dict[str, Any]]:
+def _enrolment_deficit(region_codes: Sequence[str], day: dt.date, published_only: bool = False
+                       ) -> dict[str, dict[str, Any]]:
     """Deficit of places per region, from enrolment against design capacity.
 
     Schools (org type SCHOOL) open on `day`, placed by the territorial hierarchy of `day`; pupils =
@@ -280,7 +298,7 @@ def _enrolment_deficit(region_codes: Sequence[str], day: dt.date) -> dict[str, d
     codes = sorted({c for c in region_codes if c})
     if not codes:
         return {}
-    period = deficit_period(day)
+    period = deficit_period(day, published_only=published_only)
     element_id = DataElement.objects.filter(code=DEFICIT_ELEMENT).values_list("pk", flat=True).first()
     ou, tr, dv = OrgUnit._meta.db_table, TerritorialRelation._meta.db_table, DataValue._meta.db_table
     d = connection.ops.adapt_datefield_value(day)
@@ -420,6 +438,9 @@ def dashboard(day: dt.date | None = None, region: str | None = None, year: int |
                if scope is None or u.pk in scope}
     # a limited scope gets the deficit of its own regions only, not of the regions its projects lie in
     deficit_codes = set(regions) | ({c for c in by_region if c} if scope is None else set())
+    if deficit is enrolment_deficit and user is not None and analytics_level(user) > 0:
+        # enrolment not yet approved up the chain stays out of what such readers see (as in analytics)
+        deficit = partial(enrolment_deficit, published_only=True)
     deficits = (deficit(sorted(deficit_codes), day) if deficit is not None and (scope is None or deficit_codes)
                 else {})
     for code, row in by_region.items():

@@ -10,7 +10,7 @@ from bilim.projects import selectors
 def test_the_deficit_is_computed_once_per_minute_and_copies_are_independent(monkeypatch):
     calls = []
 
-    def fake(codes, day):
+    def fake(codes, day, published_only=False):
         calls.append((tuple(codes), day))
         return {c: {"pupils_over_capacity": 7} for c in codes}
 
@@ -29,7 +29,7 @@ def test_the_deficit_is_computed_once_per_minute_and_copies_are_independent(monk
 
 def test_without_caching_every_call_computes(monkeypatch):
     calls = []
-    monkeypatch.setattr(selectors, "_enrolment_deficit", lambda codes, day: calls.append(1) or {})
+    monkeypatch.setattr(selectors, "_enrolment_deficit", lambda codes, day, published_only=False: calls.append(1) or {})
     monkeypatch.setattr(selectors, "_deficit_cache", {})
     selectors.enrolment_deficit(["KZ-10"], dt.date(2025, 1, 1))
     selectors.enrolment_deficit(["KZ-10"], dt.date(2025, 1, 1))
