@@ -380,6 +380,10 @@ def _memo(qkey: tuple, fn: Callable[[ibis.BaseBackend], pd.DataFrame],
     if deps is not None:
         with _lock:
             _deps[qkey] = deps
+            if len(_deps) > 4 * CACHE_SIZE:  # keep the questions still memoised (the rest are gone)
+                live = {k[1:] for k in _cache} | {qkey}
+                for stale in [k for k in _deps if k not in live]:
+                    del _deps[stale]
     while True:
         with _lock:
             hit = _cache.get(key)

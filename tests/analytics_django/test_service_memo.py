@@ -174,3 +174,16 @@ def test_a_registry_change_carries_nothing_over(warehouse, monkeypatch, tmp_path
         new_file.replace(copy)
         service.adopt()
     assert service._state["carried"] == 0
+
+
+def test_the_dependency_list_does_not_outgrow_the_memo(warehouse, monkeypatch, tmp_path):
+    from bilim.analytics import service
+
+    copy = _fresh_service(warehouse, monkeypatch, tmp_path)
+    monkeypatch.setattr(service, "CACHE_SIZE", 2)
+    with override_settings(BILIM_WAREHOUSE_PATH=copy):
+        for period in ("2020S", "2021S", "2022S", "2023S"):
+            for ou in ("KZ", "KZ-63", "KZ-10"):
+                service.indicators(["PTR_ISCED1"], [period], ou_codes=[ou])
+    assert len(service._cache) == 2
+    assert len(service._deps) <= 4 * 2 + 1
