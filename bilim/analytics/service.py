@@ -125,11 +125,12 @@ def _open_snapshot(path: os.PathLike) -> ibis.BaseBackend:
     return con
 
 
-def _cursor(con: ibis.BaseBackend | None = None):  # noqa: ANN202 - a duckdb connection
-    """A per-call DuckDB handle on the shared snapshot (thread-safe), reading the reader level's views."""
+def _cursor(con: ibis.BaseBackend | None = None, level: int | None = None):  # noqa: ANN202 - a duckdb connection
+    """A per-call DuckDB handle on the shared snapshot (thread-safe), reading the views of `level`
+    (default: this reader's)."""
     cur = (con or connect()).con.cursor()
     try:
-        cur.execute(f"USE {_schema(reader_level.get())}")
+        cur.execute(f"USE {_schema(reader_level.get() if level is None else level)}")
     except duckdb.Error:
         pass  # a connection whose tables are in its own database (tests load one in memory)
     return cur
@@ -323,9 +324,7 @@ def connect() -> ibis.BaseBackend:
 
 
 def _level_backend(shared: ibis.BaseBackend, level: int) -> ibis.BaseBackend:
-    cur = shared.con.cursor()
-    cur.execute(f"USE {_schema(level)}")
-    return ibis.duckdb.from_connection(cur)
+    return ibis.duckdb.from_connection(_cursor(shared, level))
 
 
 def _current() -> tuple[ibis.BaseBackend, tuple]:
@@ -417,8 +416,9 @@ def _remember(qkey: tuple, fn: Callable[[ibis.BaseBackend], pd.DataFrame]) -> No
         _hot.popitem(last=False)
 
 
-def _today_if_current(kw: dict[str, Any]) -> dt.date | None:
-    return dt.date.today() if kw.get("mode", "current") == "current" and kw.get("as_of") is None else None
+def _day_key(mode: str, as_of: dt.date | None) -> dt.date | None:
+    """The hierarchy date a question is answered on, for its memo key (today moves at midnight)."""
+    return (as_of or dt.date.today()) if mode == "current" else None
 
 
 def indicators(codes: Sequence[str], periods: Sequence[str], *, ou_codes: Sequence[str] | None = None,
@@ -441,7 +441,7 @@ def indicators(codes: Sequence[str], periods: Sequence[str], *, ou_codes: Sequen
 
     if not cache:
         return compute(connect())
-    day = (as_of or dt.date.today()) if mode == "current" else None
+    day = _day_key(mode, as_of)
     return _memo(("indicators", tuple(codes), tuple(periods), tuple(ou_codes) if ou_codes is not None else None,
                   level, within, by, mode, day), compute, _elements_of(codes))
 
@@ -450,7 +450,7 @@ def explain(code: str, ou_code: str, period: str, *, by: str | None = None, grou
             mode: str = "current", as_of: dt.date | None = None) -> pd.DataFrame:
     _check_mode(mode)
     cat = catalogue()
-    day = (as_of or dt.date.today()) if mode == "current" else None
+    day = _day_key(mode, as_of)
     return _memo(("explain", code, ou_code, period, by, group, mode, day),
                  lambda con: engine.explain(con, code, ou_code, period, by=by, group=group, mode=mode, as_of=as_of,
                                             catalogue=cat), _elements_of([code]))
@@ -459,13 +459,13 @@ def explain(code: str, ou_code: str, period: str, *, by: str | None = None, grou
 def parity(codes: Sequence[str], periods: Sequence[str], *, index: str = "GPIA", **kw: Any) -> pd.DataFrame:
     _check_mode(kw.get("mode", "current"))
     cat, codes, periods = catalogue(), list(codes), list(periods)
-    return _memo(("parity", tuple(codes), tuple(periods), index, _freeze(kw), _today_if_current(kw)),
+    return _memo(("parity", tuple(codes), tuple(periods), index, _freeze(kw), _day_key(kw.get("mode", "current"), kw.get("as_of"))),
                  lambda con: _parity_of(con, codes, periods, index=index, catalogue=cat, **kw), _elements_of(codes))
 
 
 def equity(code: str, ou_codes: Sequence[str], periods: Sequence[str], **kw: Any) -> pd.DataFrame:
     cat, ou_codes, periods = catalogue(), list(ou_codes), list(periods)
-    return _memo(("equity", code, tuple(ou_codes), tuple(periods), _freeze(kw), _today_if_current(kw)),
+    return _memo(("equity", code, tuple(ou_codes), tuple(periods), _freeze(kw), _day_key(kw.get("mode", "current"), kw.get("as_of"))),
                  lambda con: _equity_of(con, code, ou_codes, periods, catalogue=cat, **kw),
                  _elements_of([code], [kw.get("weight_de", "ENROL")]))
 
@@ -473,7 +473,7 @@ def equity(code: str, ou_codes: Sequence[str], periods: Sequence[str], **kw: Any
 def org_values(code: str, ou_code: str, periods: Sequence[str], **kw: Any) -> pd.DataFrame:
     """Each organization's own value under a unit (the funding distribution); memoised like the rest."""
     cat, periods = catalogue(), list(periods)
-    return _memo(("org_values", code, ou_code, tuple(periods), _freeze(kw), _today_if_current(kw)),
+    return _memo(("org_values", code, ou_code, tuple(periods), _freeze(kw), _day_key(kw.get("mode", "current"), kw.get("as_of"))),
                  lambda con: _org_values(con, code, ou_code, periods, catalogue=cat, **kw),
                  _elements_of([code], [kw.get("weight_de", "ENROL")]))
 
@@ -482,7 +482,7 @@ def composite(spec: _composite.CompositeSpec, period: str, **kw: Any) -> pd.Data
     """The composite index with rank uncertainty; memoised per snapshot like :func:`indicators`
     (the Monte Carlo is seeded, so the same question always has the same answer)."""
     cat = catalogue()
-    return _memo(("composite", spec, period, _freeze(kw), _today_if_current(kw)),
+    return _memo(("composite", spec, period, _freeze(kw), _day_key(kw.get("mode", "current"), kw.get("as_of"))),
                  lambda con: _composite.composite_from_warehouse(con, spec, period, catalogue=cat, **kw),
                  _elements_of(spec.indicators))
 

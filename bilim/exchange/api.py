@@ -111,8 +111,8 @@ def import_values(request, file: UploadedFile = File(...), dry_run: bool = Form(
     if not report.ok:
         body = {"code": "import_rejected", "message": report.summary(), **body}
         return JsonResponse(body, status=422)
-    if not dry_run and jobs.REFRESH_AFTER_IMPORT and report.created + report.updated:
-        body["refresh"] = jobs._refresh()
+    if (refresh := jobs.refresh_after(report)) is not None:
+        body["refresh"] = refresh
     return JsonResponse(body)
 
 

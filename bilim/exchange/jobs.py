@@ -81,8 +81,8 @@ def run(job_id: uuid.UUID, data: bytes, name: str, dry_run: bool, actor: str, un
                              unit_allowed=unit_allowed)
         status = ImportJob.Status.DONE if report.ok else ImportJob.Status.REJECTED
         body = report_dict(report)
-        if REFRESH_AFTER_IMPORT and report.ok and not dry_run and report.created + report.updated:
-            body["refresh"] = _refresh()
+        if (refresh := refresh_after(report)) is not None:
+            body["refresh"] = refresh
     except Exception as e:  # noqa: BLE001 - the page must say the job ended, whatever happened
         log.exception("import job %s failed", job_id)
         status = ImportJob.Status.FAILED
@@ -94,9 +94,12 @@ def run(job_id: uuid.UUID, data: bytes, name: str, dry_run: bool, actor: str, un
         _live.pop(job_id, None)
 
 
-def _refresh() -> str:
-    """Ask for an analytics refresh after values changed: coalesced and run in the background
-    (`bilim.analytics.refresher`), so the writer does not wait for it."""
+def refresh_after(report: ImportReport) -> str | None:
+    """After an import that changed values, ask for an analytics refresh: coalesced and run in the
+    background (`bilim.analytics.refresher`), so the writer does not wait for it. What happens, or
+    None when nothing was asked (a dry run, a rejected or unchanged import)."""
+    if not (REFRESH_AFTER_IMPORT and report.ok and not report.dry_run and report.created + report.updated):
+        return None
     from bilim.analytics import refresher
 
     return refresher.request()

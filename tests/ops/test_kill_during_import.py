@@ -110,14 +110,6 @@ print(issue_token(u, "kill test"))
 """
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_killing_the_server_during_an_api_import_changes_nothing(tmp_path):
     """The same promise for the web server: `bilim serve` (gunicorn, every process of it) is killed
@@ -131,6 +123,8 @@ def test_killing_the_server_during_an_api_import_changes_nothing(tmp_path):
     token = subprocess.run([sys.executable, "-c", TOKEN], env=env, cwd=ROOT, check=True, capture_output=True,
                            text=True, timeout=120).stdout.strip().splitlines()[-1]
     before = fingerprint(db)  # the account and its token are audited too
+
+    from tests.livedemo import _free_port
 
     port = _free_port()
     server = subprocess.Popen([*bilim, "serve", "--addr", f"127.0.0.1:{port}"], env=env, cwd=ROOT,
