@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views, views_analytics, views_authority, views_governance, views_projects
+from . import pickers, views, views_analytics, views_authority, views_governance, views_projects
 
 app_name = "web"
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="web:login"), name="logout"),
     path("language/", views.set_language, name="set_language"),
+    path("pickers/units/", pickers.units, name="picker_units"),
     path("registry/", views.registry_browser, name="registry"),
     path("registry/export.<str:fmt>", views.registry_export, name="registry_export"),
     path("ou/<str:code>/", views.orgunit_profile, name="orgunit"),

@@ -28,6 +28,7 @@ R, W, M = perms.READ, perms.WRITE, perms.BY_METHOD
 PAGE_FAMILIES: dict[str, tuple[str | None, str | None]] = {
     "web:home": ("analytics", R),
     "web:set_language": (None, None),
+    "web:picker_units": ("registry", R),
     "web:registry": ("registry", R),
     "web:registry_export": ("registry", R),
     "web:orgunit": ("registry", R),
@@ -64,6 +65,7 @@ PAGE_FAMILIES: dict[str, tuple[str | None, str | None]] = {
 # (route name, method, url, data, status when allowed); "{job}" is the caller's own import job.
 SAMPLES = [
     ("web:home", "GET", "/", None, 200),
+    ("web:picker_units", "GET", "/pickers/units/?q=school&kind=organization", None, 200),
     ("web:registry", "GET", "/registry/", None, 200),
     ("web:registry_export", "GET", "/registry/export.csv", None, 200),
     ("web:orgunit", "GET", f"/ou/{SCHOOL}/", None, 200),
