@@ -129,6 +129,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = ["bilim.accounts.backends.ThrottledModelBackend"]
 BILIM_LOGIN_MAX_FAILURES = int(os.environ.get("BILIM_LOGIN_MAX_FAILURES", "5"))
 BILIM_LOGIN_LOCK_SECONDS = int(os.environ.get("BILIM_LOGIN_LOCK_SECONDS", "900"))
+# Org-unit codes: upper-case Latin letters, digits and hyphens (they go into URLs, files and exports).
+BILIM_ORGUNIT_CODE_PATTERN = os.environ.get("BILIM_ORGUNIT_CODE_PATTERN", r"^[A-Z0-9][A-Z0-9-]{0,31}$")
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 
