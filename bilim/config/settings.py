@@ -133,6 +133,8 @@ BILIM_LOGIN_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("BILIM_LOGIN_MAX_FAILU
 BILIM_LOGIN_LOCK_SECONDS = int(os.environ.get("BILIM_LOGIN_LOCK_SECONDS", "900"))
 # Org-unit codes: upper-case Latin letters, digits and hyphens (they go into URLs, files and exports).
 BILIM_ORGUNIT_CODE_PATTERN = os.environ.get("BILIM_ORGUNIT_CODE_PATTERN", r"^[A-Z0-9][A-Z0-9-]{0,31}$")
+# An API token's last_used is written at most this often (after the response, never waiting for a lock).
+BILIM_TOKEN_TOUCH_SECONDS = int(os.environ.get("BILIM_TOKEN_TOUCH_SECONDS", "60"))
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 
