@@ -39,3 +39,20 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user.username}{', revoked' if self.revoked else ''})"
+
+
+class LoginThrottle(models.Model):
+    """Failed sign-ins per (username, address) and per address, shared by every worker process.
+
+    In the database rather than a per-process cache: `bilim serve` runs several workers, and a lock
+    kept in one worker's memory let the right password through in another. `key` is a SHA-256, so
+    neither usernames nor addresses are stored. Counters are not audited: they are not records of
+    the education system, and rows older than the lock period are deleted as new ones come.
+    """
+
+    key = models.CharField(max_length=64, primary_key=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key[:8]}… {self.failures} failure(s), last {self.last_failure.isoformat()}"

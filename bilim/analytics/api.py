@@ -23,6 +23,8 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.translation import get_language
 from ninja import Query, Router, Schema
 
+from bilim.exchange import safecell
+
 from . import service
 from .composite import AGGREGATIONS, NORMALISATIONS, CompositeSpec
 from .equity import MEASURES
@@ -171,7 +173,7 @@ def warehouse_guard(view: Callable) -> Callable:
 
 def _csv_response(df: pd.DataFrame, filename: str) -> HttpResponse:
     buf = io.StringIO()
-    df.to_csv(buf, index=False, quoting=csv.QUOTE_MINIMAL)
+    safecell.frame(df).to_csv(buf, index=False, quoting=csv.QUOTE_MINIMAL)
     resp = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
     resp["Content-Disposition"] = f'attachment; filename="{filename}"'
     return resp

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from bilim.accounts.permissions import READ, permission_required
+from bilim.exchange.safecell import row as safe_row
 
 from . import selectors
 from . import services as audit
@@ -111,12 +112,12 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     def rows() -> Iterator[str]:
         yield "\ufeff" + writer.writerow(CSV_COLUMNS)
         for r in qs.iterator(chunk_size=2000):
-            yield writer.writerow([
+            yield writer.writerow(safe_row([
                 r.id, r.at.isoformat(), r.actor, r.action, r.object_type, r.object_id,
                 "" if r.before is None else json.dumps(r.before, ensure_ascii=False, sort_keys=True, default=str),
                 "" if r.after is None else json.dumps(r.after, ensure_ascii=False, sort_keys=True, default=str),
                 r.hash, r.prev_hash,
-            ])
+            ]))
 
     resp = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     resp["Content-Disposition"] = 'attachment; filename="bilim-audit.csv"'

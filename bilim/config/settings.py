@@ -125,10 +125,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-# Login throttling: 5 failed passwords for one username from one address lock it for 15 minutes.
+# Login throttling (counted in the database, shared by all workers): 5 failed passwords for one
+# username from one address lock that pair, 30 from one address lock the address, for 15 minutes.
 AUTHENTICATION_BACKENDS = ["bilim.accounts.backends.ThrottledModelBackend"]
 BILIM_LOGIN_MAX_FAILURES = int(os.environ.get("BILIM_LOGIN_MAX_FAILURES", "5"))
+BILIM_LOGIN_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("BILIM_LOGIN_MAX_FAILURES_PER_ADDRESS", "30"))
 BILIM_LOGIN_LOCK_SECONDS = int(os.environ.get("BILIM_LOGIN_LOCK_SECONDS", "900"))
+# Org-unit codes: upper-case Latin letters, digits and hyphens (they go into URLs, files and exports).
+BILIM_ORGUNIT_CODE_PATTERN = os.environ.get("BILIM_ORGUNIT_CODE_PATTERN", r"^[A-Z0-9][A-Z0-9-]{0,31}$")
+# An API token's last_used is written at most this often (after the response, never waiting for a lock).
+BILIM_TOKEN_TOUCH_SECONDS = int(os.environ.get("BILIM_TOKEN_TOUCH_SECONDS", "60"))
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 

@@ -28,6 +28,8 @@ import pyarrow.csv as pcsv
 from bilim.collection.validation import VALUE_COLUMNS, RowError, ValueRows
 from bilim.metadata.models import CATEGORY_ORDER
 
+from .safecell import unescape, unescape_array
+
 ORGUNIT_COLUMNS = ("code", "kind", "type", "name_kk", "name_ru", "name_en", "parent", "governing_body", "area",
                    "valid_from")
 ORGUNIT_EXTRA_COLUMNS = ("subtype", "small_school", "ownership", "languages", "capacity", "shifts", "emergency",
@@ -139,7 +141,7 @@ def read_table_csv(text: str) -> Table:
             errors.append(RowError(start, "", f"has {len(rec)} fields but the header has {len(header)}"
                                               f"{_delimiter_hint(','.join(rec)) if len(rec) == 1 else ''}"))
             continue
-        rows.append((start, rec))
+        rows.append((start, [unescape(c) for c in rec]))
     if header is None:
         raise ExchangeError(errors or [RowError(1, "", "the file is empty (expected a header row)")])
     if errors:
@@ -228,7 +230,10 @@ def _arrow_values(data: bytes, header: list[str]) -> ValueRows:
     import numpy as np
 
     positions = np.arange(2, n + 2, dtype=np.int64)
-    return ValueRows({name: tbl.column(i).combine_chunks() for i, name in enumerate(header)}, positions, 1)
+    columns = {name: tbl.column(i).combine_chunks() for i, name in enumerate(header)}
+    if b"'" in data:  # cells our writers protected from spreadsheets (safecell)
+        columns = {name: unescape_array(arr) for name, arr in columns.items()}
+    return ValueRows(columns, positions, 1)
 
 
 def table_to_rows(table: Table, known: Iterable[str]) -> ValueRows:
@@ -258,7 +263,7 @@ def cell_text(v: Any) -> str:
         return v.date().isoformat() if v.time() == dt.time() else v.isoformat()
     if isinstance(v, dt.date):
         return v.isoformat()
-    return str(v).strip() if isinstance(v, str) else str(v)
+    return unescape(str(v).strip()) if isinstance(v, str) else str(v)
 
 
 def read_table_xlsx(data: bytes) -> Table:

@@ -1,4 +1,8 @@
-"""Writers: the same layouts the readers accept, so every export imports back unchanged."""
+"""Writers: the same layouts the readers accept, so every export imports back unchanged.
+
+Text cells of CSV and XLSX go through `safecell` (no formula runs when a file is opened in a spreadsheet);
+the readers undo it. Codes, periods and numbers need no protection: codes match a strict pattern.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ from bilim.metadata import periods
 from bilim.metadata.models import CATEGORY_ORDER
 
 from .readers import ADX_NS, ORGUNIT_COLUMNS, ORGUNIT_EXTRA_COLUMNS, join_combo
+from .safecell import cell as safe_cell
+from .safecell import row as safe_row
 
 # A value row as selectors yield it: (dataElement, period, orgUnit, value, SEX..LANG, comment)
 ValueRow = tuple[Any, ...]
@@ -35,7 +41,7 @@ def write_values_csv(rows: Iterable[ValueRow], out: IO[str]) -> int:
     fmt = format_number
     batch: list[list[Any]] = []
     for r in rows:
-        batch.append([r[0], r[1], r[2], fmt(r[3]), *r[4:]])
+        batch.append([r[0], r[1], r[2], fmt(r[3]), *safe_row(r[4:])])
         if len(batch) >= 10000:
             w.writerows(batch)
             n += len(batch)
@@ -54,7 +60,7 @@ def write_values_xlsx(rows: Iterable[ValueRow], out: IO[bytes]) -> int:
     for r in rows:
         # codes stay text (a period 2024 or a BIN must not turn into a number); values are numbers
         v = r[3]
-        ws.append([r[0], r[1], r[2], int(v) if v.is_integer() and abs(v) < 1e15 else v, *r[4:]])
+        ws.append([r[0], r[1], r[2], int(v) if v.is_integer() and abs(v) < 1e15 else v, *safe_row(r[4:])])
         n += 1
     wb.save(out)
     return n
@@ -132,7 +138,7 @@ def orgunit_cells(row: dict[str, Any]) -> list[str]:
         elif isinstance(v, float):
             out.append(repr(v))
         else:
-            out.append(str(v))
+            out.append(safe_cell(str(v)))
     return out
 
 

@@ -8,7 +8,10 @@ past stays as it was recorded and any view can be taken "as of" a date.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import get_language
@@ -124,6 +127,37 @@ def localized(obj: object, field: str, lang: str | None = None) -> str:
     return ""
 
 
+# Unicode categories refused in names: controls (Cc: NUL, tab, newline…), format characters (Cf:
+# zero-width spaces and joiners, bidi overrides and isolates, soft hyphen), unassigned, private use
+# and surrogates. They make a name look like another one or reorder the text around it.
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp"})
+DEFAULT_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,31}$"
+
+
+def code_pattern() -> re.Pattern[str]:
+    """The org-unit code pattern (`BILIM_ORGUNIT_CODE_PATTERN`): codes appear in URLs, file names and
+    other systems' exports, so only upper-case letters, digits and hyphens are allowed by default."""
+    return re.compile(getattr(settings, "BILIM_ORGUNIT_CODE_PATTERN", DEFAULT_CODE_PATTERN))
+
+
+def code_error(code: str) -> str | None:
+    """Why `code` is not a valid org-unit code, or None."""
+    if not code_pattern().fullmatch(code or ""):
+        return str(_("Code %(code)s is not valid: use upper-case Latin letters, digits and hyphens "
+                     "(pattern %(pattern)s).") % {"code": ascii(code)[1:-1], "pattern": code_pattern().pattern})
+    return None
+
+
+def name_error(name: str) -> str | None:
+    """Why `name` is not a valid org-unit name, or None: no markup and no control or invisible characters."""
+    for ch in name or "":
+        if unicodedata.category(ch) in INVISIBLE_CATEGORIES:
+            return str(_("The name contains an invisible or control character (U+%(cp)04X).") % {"cp": ord(ch)})
+        if ch in "<>":
+            return str(_("The name may not contain < or >."))
+    return None
+
+
 class OrgUnit(models.Model):
     """Any node of the education system: the republic, a region, a district, an authority, an organization."""
 
@@ -163,6 +197,11 @@ class OrgUnit(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
+        if (bad_code := code_error(self.code)) is not None:
+            errors["code"] = bad_code
+        for field in ("name_kk", "name_ru", "name_en"):
+            if (bad_name := name_error(getattr(self, field))) is not None:
+                errors[field] = bad_name
         if self.kind == Kind.ORGANIZATION and not self.org_type:
             errors["org_type"] = _("An organization needs an organization type.")
         if self.kind != Kind.ORGANIZATION and self.org_type:

@@ -28,6 +28,7 @@ from .models import (
     OrgUnit,
     Restructuring,
     TerritorialRelation,
+    name_error,
 )
 
 EK = Restructuring.EventKind
@@ -274,6 +275,10 @@ def transfer_units(units: Sequence[OrgUnit], new_body: OrgUnit, date: dt.date, a
 def rename_unit(unit: OrgUnit, date: dt.date, act: LegalAct, name_kk: str, name_ru: str = "", name_en: str = "",
                 actor: str = "", description: str = "", reverses: Restructuring | None = None) -> Restructuring:
     """Give a unit new names from `date`; the old names stay in its history."""
+    bad = {f: e for f, v in (("name_kk", name_kk), ("name_ru", name_ru), ("name_en", name_en))
+           if (e := name_error(v)) is not None}
+    if bad:
+        raise ValidationError(bad)
     before = _snapshot(unit)
     event = _new_event(EK.RENAME, date, act, description or f"Rename {unit.code}", actor, [unit],
                        {"from": {"kk": unit.name_kk, "ru": unit.name_ru, "en": unit.name_en},

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from bilim.accounts.permissions import filter_units, no_permission_required, permission_required, require_unit
+from bilim.exchange.safecell import row as safe_row
 from bilim.registry import selectors
 from bilim.registry.models import Area, Kind, OrgType, OrgUnit
 from bilim.web.analytics_bridge import national_aggregates
@@ -111,7 +112,7 @@ EXPORT_COLUMNS = ["code", "name_kk", "name_ru", "name_en", "org_type", "subtype"
 def registry_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """Export what the registry browser shows (same filters, all pages)."""
     qs, _f, day = _registry_queryset(request)
-    rows = [[",".join(v) if isinstance(v, list) else v for v in row]
+    rows = [safe_row(",".join(v) if isinstance(v, list) else v for v in row)
             for row in qs.values_list(*EXPORT_COLUMNS)]
     name = f"bilim-organizations-{day.isoformat()}"
     if fmt == "csv":

@@ -21,6 +21,7 @@ from django.core.management.base import CommandError, CommandParser
 from bilim.accounts.cli import UserCommand
 from bilim.accounts.permissions import analytics_level
 from bilim.analytics import service
+from bilim.exchange import safecell
 
 LEVEL_CHOICES = ("republic", "region", "district", "organization")
 
@@ -134,11 +135,11 @@ class Command(UserCommand):
         if fmt == "csv":
             out = res.copy()
             out["as_of"] = day or ""
-            self.stdout.write(out.to_csv(index=False), ending="")
+            self.stdout.write(safecell.frame(out).to_csv(index=False), ending="")
             if explained is not None:
                 ex = explained.copy()
                 ex["mode"] = mode
-                self.stdout.write("\n" + ex.to_csv(index=False), ending="")
+                self.stdout.write("\n" + safecell.frame(ex).to_csv(index=False), ending="")
             return
         if res.empty:
             self.stdout.write("No values for this selection.")

@@ -1,7 +1,14 @@
 // Small helpers shared by pages: chart/table toggles and CSV download of a table.
+// A cell a spreadsheet would run as a formula (= + - @ tab CR, not a number) gets a leading ' (as
+// bilim/exchange/safecell.py does for the server's exports).
+function bilimSafeCell(text) {
+  const body = text.replace(/^'+/, '');
+  return /^[=+\-@\t\r]/.test(body) && !/^[+-]?(\d[\d\s\u00a0\u202f.,]*|[.,]\d+)([eE][+-]?\d+)?\s*%?$/.test(text)
+    ? "'" + text : text;
+}
 function bilimTableCsv(tableId, filename) {
   const rows = [...document.querySelectorAll('#' + tableId + ' tr')].map(tr =>
-    [...tr.querySelectorAll('th,td')].map(c => '"' + c.innerText.replace(/"/g, '""') + '"').join(','));
+    [...tr.querySelectorAll('th,td')].map(c => '"' + bilimSafeCell(c.innerText).replace(/"/g, '""') + '"').join(','));
   const blob = new Blob(["\ufeff" + rows.join('\n')], {type: 'text/csv'});
   const a = document.createElement('a'); a.href = URL.createObjectURL(blob); a.download = filename; a.click();
 }
