@@ -108,7 +108,8 @@ def import_values(request, file: UploadedFile = File(...), dry_run: bool = Form(
     (or would be, in a dry run); 422 with the same report when it was rejected (nothing written)."""
     user = getattr(request, "auth", None) or request.user
     report = import_file(file, dry_run=dry_run, actor=getattr(user, "username", "") or "",
-                         name=file.name, unit_allowed=jobs.scope_filter(user))
+                         name=file.name, unit_allowed=jobs.scope_filter(user),
+                         readable=jobs.read_filter(user))
     body = jobs.report_dict(report)
     if not report.ok:
         body = {"code": "import_rejected", "message": report.summary(), **body}
