@@ -174,3 +174,21 @@ def test_completeness_api_keeps_todays_subtree(people):
     body = r.json()
     codes = {c["code"] for c in body["children"]} | {m["code"] for m in body["missing"]}
     assert body["children"] and not codes & moved_units()
+
+
+# --- a NUL or another control character in a selection is a 400 naming the parameter ----------------
+
+@pytest.mark.parametrize("path", [
+    URL + "?dx=PTR_ISCED1&pe=2023S&ou=KZ%00",
+    URL + "?dx=PTR_ISCED1&pe=2023S&ou=%00",
+    URL + "/explain?dx=PTR_ISCED1&pe=2023S&ou=KZ-63%00",
+    "/api/v1/exchange/sdmx?dx=PTR_ISCED1&pe=2023S&ou=KZ%00",
+    "/api/v1/exchange/sdmx?dx=PTR_ISCED1&pe=2023S%00&ou=KZ",
+    URL + "?dx=PTR_ISCED1&pe=2023S&ou=KZ%E2%80%AE",  # a right-to-left override
+])
+def test_control_characters_in_a_selection_are_a_400(admin_client, warehouse, path):  # noqa: F811
+    r = admin_client.get(path)
+    assert r.status_code == 400, (r.status_code, r.content[:300])
+    body = r.json()
+    assert body["code"] == "bad_request" and ("ou" in body["message"] or "pe" in body["message"])
+    assert "character" in body["message"]
