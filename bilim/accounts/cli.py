@@ -188,6 +188,13 @@ class CliAccess:
 
         return scope_filter(self.user)
 
+    def import_readable(self) -> Callable[[str, str, str], bool] | None:
+        """The `readable` hook of `exchange.services.import_file` (cells the user may read), as the API
+        and upload page use it; None for the operator."""
+        from bilim.exchange.jobs import read_filter
+
+        return read_filter(self.user)
+
 
 def help_text() -> str:
     return _("Act as this Bilim user: the role and scope of the account are checked as in the API, and "

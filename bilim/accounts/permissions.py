@@ -192,6 +192,9 @@ class Rule:
     # one of UNIT_PARAMS, and every unit named is checked.
     scope_filtered: bool = False
     path_unit_param: str | None = None  # a path parameter that is an org-unit code
+    # True for the indicator endpoints: they build an `IndicatorQuery` and take the access decision
+    # on it (`decide_access`); `check_api_request` checks only the role and guesses no units.
+    query_decides: bool = False
 
     def action_for(self, method: str) -> str:
         return self.action or (READ if method.upper() in ("GET", "HEAD", "OPTIONS") else WRITE)
@@ -223,8 +226,6 @@ PREFIX_FAMILIES: dict[str, str] = {
 # Query parameters that name org units; every unit they name must be in the caller's scope.
 UNIT_PARAMS = ("org_unit", "orgunit", "org_units", "ou_code", "unit", "ou", "parent", "region", "district",
                "within", "responsible", "body", "school")
-# Query parameters by which the public could ask for single organizations' figures.
-PUBLIC_FORBIDDEN_PARAMS = {"level": {"organization"}, "orgs": {"true", "1", "yes", "on"}}
 
 # Per-operation rules, keyed by (METHOD, path template under /api/v1). They win over the prefix.
 OPERATION_RULES: dict[tuple[str, str], Rule] = {
@@ -237,6 +238,14 @@ OPERATION_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/exchange/import"): Rule("data", scope_filtered=True),
     # catalogue-level reads that reveal no unit's data
     ("GET", "/analytics/indicators"): Rule("analytics", scope_filtered=True),
+    # indicator questions: scope, the public's aggregates-only rule and the reader level are decided
+    # on the parsed query (`decide_access`), for every way of naming units
+    ("GET", "/analytics"): Rule("analytics", query_decides=True),
+    ("GET", "/analytics/explain"): Rule("analytics", query_decides=True),
+    ("GET", "/analytics/parity"): Rule("analytics", query_decides=True),
+    ("GET", "/analytics/equity"): Rule("analytics", query_decides=True),
+    ("GET", "/analytics/composite"): Rule("analytics", query_decides=True),
+    ("GET", "/exchange/sdmx"): Rule("data", query_decides=True),
     ("GET", "/collection/rules"): Rule("metadata", scope_filtered=True),
     ("GET", "/authority/competences"): Rule("authority", scope_filtered=True),
     ("GET", "/authority/competences/{code}/history"): Rule("authority", scope_filtered=True),
@@ -276,17 +285,20 @@ def rule_for(method: str, path: str) -> Rule | None:
     return None
 
 
-def _unit_codes(values: Iterable[str]) -> list[str]:
-    import re
+def _unit_codes(values: Iterable[str], param: str = "ou") -> list[str]:
+    """The unit codes of query or path parameters (`;`/`,` separated), split by the one splitter of
+    `bilim.analytics.query` (control characters are a 400 naming the parameter)."""
+    from bilim.analytics.query import split_items
 
-    out = []
-    for v in values:
-        out.extend(c.strip() for c in re.split(r"[,;]", str(v)) if c.strip())
-    return out
+    return split_items([str(v) for v in values], param)
 
 
 def check_api_request(request, user) -> None:
-    """Raise PermissionDenied unless `user` may make this API request (role, then scope)."""
+    """Raise PermissionDenied unless `user` may make this API request (role, then scope).
+
+    Indicator endpoints (`Rule.query_decides`) get the role check only: they decide scope and the
+    public's rule on their parsed query (`decide_access`). The others name units in their path
+    parameter or in one of `UNIT_PARAMS`, as plain codes, and each must be in the caller's scope."""
     match = getattr(request, "resolver_match", None)
     route = match.route if match else request.path
     route = route.split("api/v1", 1)[-1]
@@ -295,41 +307,24 @@ def check_api_request(request, user) -> None:
         raise PermissionDenied("This endpoint has no permission rule; it is refused until one is declared")
     action = rule.action_for(request.method)
     require_capability(user, rule.family, action)
+    if rule.query_decides:
+        return
 
     codes: list[str] = []
     path_kwargs = match.kwargs if match else {}
     if rule.path_unit_param:
-        codes += _unit_codes([path_kwargs.get(rule.path_unit_param, "")])
+        codes += _unit_codes([path_kwargs.get(rule.path_unit_param, "")], rule.path_unit_param)
     for name in UNIT_PARAMS:
-        codes += _unit_codes(request.GET.getlist(name))
+        codes += _unit_codes(request.GET.getlist(name), name)
         if name in path_kwargs and name != rule.path_unit_param:
-            codes += _unit_codes([path_kwargs[name]])
-    # analytics selectors: `LEVEL-<kind>` (every unit of a kind, bounded by the units named beside
-    # it) and `CHILDREN-<code>` (the children of a unit, checked as that unit)
-    levels = []
-    named = []
-    for code in codes:
-        head, _, rest = code.partition("-")
-        if head.upper() == "LEVEL" and rest:
-            levels.append(rest.lower())
-        else:
-            named.append(rest if head.upper() == "CHILDREN" and rest else code)
-    codes = named
+            codes += _unit_codes([path_kwargs[name]], name)
     public = role_of(user) == Role.PUBLIC
-    if public:
-        for name, bad in PUBLIC_FORBIDDEN_PARAMS.items():
-            if any(v.lower() in bad for v in request.GET.getlist(name)):
-                raise PermissionDenied("The public sees aggregates, not single organizations")
-        if "organization" in levels:
-            raise PermissionDenied("The public sees aggregates, not single organizations")
     scoped = scoped_unit_ids(user) is not None
-    # analytics answer at the user's approval level inside their scope, at the public's outside it
+    # what these endpoints read of the warehouse (e.g. the projects' deficit) is answered at the
+    # user's approval level inside their scope, at the public's outside it
     _set_reader_level(analytics_level(user) if not scoped or codes else 4)
     if not (scoped or public):
         return
-    if levels and not codes and scoped:
-        raise PermissionDenied("LEVEL-<kind> needs a unit of your scope beside it as its boundary, "
-                               "e.g. ou=LEVEL-organization;<your unit>")
     if not codes and not rule.scope_filtered and not public:
         raise PermissionDenied("Name an org unit in your scope (this endpoint is not filtered by scope)")
     if len(codes) > 500:
@@ -582,3 +577,128 @@ def national_view_level(user) -> int:
     region comparison, equity): a user with a limited scope sees there what the public sees, since
     those figures are outside their subtree."""
     return analytics_level(user) if has_national_scope(user) else 4
+
+
+# --- indicator questions: the one access decision ---------------------------------------------------
+
+@dataclass(frozen=True)
+class AccessDecision:
+    """The access decision on one `IndicatorQuery` (`decide_access`): the query with the reader's
+    approval level, and the units its answer may name — the caller's subtree *today* (None: any),
+    and for the public only aggregates (republic, region, district).
+
+    The unit rule is enforced twice, on purpose: the units named are refused up front, and every
+    answer is filtered (`filter`, `fold`), because a past hierarchy (`as_of`, `mode=historical`,
+    `CHILDREN-`, `LEVEL-`) can put under a unit of the scope a school that lies outside it today."""
+
+    query: object  # bilim.analytics.query.IndicatorQuery
+    reader_level: int
+    unit_ids: frozenset[int] | None = None
+    public: bool = False
+
+    @property
+    def restricted(self) -> bool:
+        return self.unit_ids is not None or self.public
+
+    def allowed_codes(self, codes: Iterable[str]) -> set[str]:
+        """The codes among `codes` whose units the answer may name."""
+        codes = {str(c) for c in codes if c is not None}
+        if not self.restricted:
+            return codes
+        from bilim.registry.models import OrgUnit
+
+        allowed = set()
+        for code, pk, kind in OrgUnit.objects.filter(code__in=codes).values_list("code", "pk", "kind"):
+            if self.public and kind not in PUBLIC_UNIT_KINDS:
+                continue
+            if self.unit_ids is not None and pk not in self.unit_ids:
+                continue
+            allowed.add(code)
+        return allowed
+
+    def filter(self, df, column: str = "ou_code"):
+        """The rows of `df` whose unit (`column`) the reader may see."""
+        if not self.restricted or df is None or len(df) == 0:
+            return df
+        keep = self.allowed_codes(df[column].unique())
+        return df[df[column].isin(keep)].reset_index(drop=True)
+
+    def fold(self, contributions):
+        """Explain's contributions with those of units the reader may not see summed into one row
+        per part, term and period (named `outside_scope`), so each part still adds up."""
+        df = contributions
+        if not self.restricted or df is None or len(df) == 0:
+            return df
+        keep = df["ou_code"].isin(self.allowed_codes(df["ou_code"].unique()))
+        if keep.all():
+            return df
+        import pandas as pd
+
+        keys = [c for c in ("component", "part", "term", "de", "period") if c in df.columns]
+        hidden = df[~keep].groupby(keys, as_index=False, dropna=False)[["rows", "value"]].sum()
+        hidden["ou_code"], hidden["kind"], hidden["name_en"] = "", "outside_scope", "Units outside your scope"
+        if "depth" in df.columns:
+            hidden["depth"] = None
+        out = pd.concat([df[keep], hidden[df.columns]], ignore_index=True)
+        return out.sort_values(keys, ignore_index=True, kind="stable")
+
+
+def decide_access(query, user, *, national_view: bool = False) -> AccessDecision:
+    """The one access decision on an indicator question (`bilim.analytics.query.IndicatorQuery`),
+    taken for the API, the pages, the CLI and SDMX alike; PermissionDenied says what is refused.
+
+    * The role needs `analytics` read. `user` None is the system operator (CLI without --user):
+      everything, at the level that sees every value.
+    * The public never receives a single organization, however the units are named: a code of an
+      organization or authority, `LEVEL-organization`/`LEVEL-authority`, `CHILDREN-` of a district
+      (whose children are organizations), explain's contributions or per-organization values
+      (`query.detail`); the children of a region are filtered to its districts.
+    * A scoped user names only units of its subtree today (as a code, a `LEVEL-` boundary or a
+      `CHILDREN-` parent) and must name one; whatever date or mode is asked, the answer keeps only
+      the units of that subtree today (`AccessDecision.filter`).
+    * `national_view` (pages showing republic and region aggregates to every analytics role): a
+      user with a limited scope sees there what the public sees; national roles their own level.
+    """
+    from django.utils.translation import gettext as _
+
+    if user is None:
+        return AccessDecision(query.with_reader(0), 0)
+    require_capability(user, "analytics", READ)
+    sel = query.selection
+    name = getattr(user, "username", "")
+    public = role_of(user) == Role.PUBLIC
+    ids = scoped_unit_ids(user)
+    level = analytics_level(user)
+    if national_view and ids is not None:
+        public, ids, level = True, None, 4
+
+    def aggregates_only() -> PermissionDenied:
+        return PermissionDenied(_("User %(user)s is a public account: it sees aggregates, not single "
+                                  "organizations.") % {"user": name})
+
+    if public:
+        if query.detail:
+            raise aggregates_only()
+        if any(kind not in PUBLIC_UNIT_KINDS for kind in sel.levels):
+            raise aggregates_only()
+    if ids is not None and not sel.named:
+        raise PermissionDenied(_("Name an org unit of your scope (e.g. ou=%(unit)s, or "
+                                 "ou=LEVEL-organization;%(unit)s).")
+                               % {"unit": user.scope.code if user.scope_id else "CODE"})
+    if len(sel.named) > 500:
+        raise PermissionDenied(_("Too many org units in one request (at most 500)."))
+    if public or ids is not None:
+        from bilim.registry.models import OrgUnit
+
+        units = {u.code: u for u in OrgUnit.objects.filter(code__in=sel.named).only("pk", "code", "kind")}
+        for code in sel.named:
+            unit = units.get(code)
+            if unit is None:
+                continue  # the engine says it is unknown (400)
+            if public and (unit.kind not in PUBLIC_UNIT_KINDS
+                           or (code in sel.children and unit.kind not in ("republic", "region"))):
+                raise aggregates_only()
+            if ids is not None and unit.pk not in ids:
+                raise PermissionDenied(_("%(unit)s is outside the scope of user %(user)s.")
+                                       % {"unit": code, "user": name})
+    return AccessDecision(query.with_reader(level), level, ids, public)

@@ -23,109 +23,42 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.translation import get_language
 from ninja import Query, Router, Schema
 
+from bilim.accounts.permissions import AccessDecision, decide_access
 from bilim.exchange import safecell
 
+from . import query as q_
 from . import service
 from .composite import AGGREGATIONS, NORMALISATIONS, CompositeSpec
 from .equity import MEASURES
+from .query import IndicatorQuery, parse_query, split_items
 
 PREFIX = "/analytics"
 router = Router(tags=["analytics"])
 
-LEVEL_KINDS = ("republic", "region", "district", "authority", "organization")
 DIM_NAMES = {"SEX": {"F": "Female", "M": "Male"}, "AREA": {"URBAN": "Urban", "RURAL": "Rural"}}
-MAX_ITEMS = 200
 
 
-# --------------------------------------------------------------------------- parsing
+# --------------------------------------------------------------------------- parsing and access
 
 
 def _items(text: str | None, what: str) -> list[str]:
-    items = [i.strip() for i in (text or "").split(";") if i.strip()]
-    if len(items) > MAX_ITEMS:
-        raise ValueError(f"too many {what} items ({len(items)} > {MAX_ITEMS})")
-    return list(dict.fromkeys(items))
+    return split_items(text, what)
 
 
-def _indicators(dx: str | None, *, single: bool = False) -> list[str]:
-    codes = _items(dx, "dx")
-    if not codes:
-        raise ValueError("dx is required: one or more indicator codes separated by ';'")
-    if single and len(codes) != 1:
-        raise ValueError("dx must be exactly one indicator code here")
-    unknown = [c for c in codes if c not in service.catalogue().indicators]
-    if unknown:
-        raise ValueError(f"Unknown indicator code(s): {', '.join(unknown)}")
-    return codes
+def _decide(request, query: IndicatorQuery) -> AccessDecision:
+    """The one access decision (`permissions.decide_access`) for the caller of this request."""
+    user = getattr(request, "auth", None) or request.user
+    return decide_access(query, user)
 
 
-def _periods(pe: str | None, *, single: bool = False) -> list[str]:
-    periods = _items(pe, "pe") or [service.latest_school_year()]
-    if single and len(periods) != 1:
-        raise ValueError("pe must be exactly one period here")
-    return service.check_periods(periods)
+def _parts(decision: AccessDecision) -> tuple[list[str], list[str], list[str]]:
+    sel = decision.query.selection
+    return list(sel.codes), list(sel.levels), list(sel.children)
 
 
-def _mode(mode: str, as_of: dt.date | None) -> str:
-    if mode not in service.MODES:
-        raise ValueError(f"mode must be 'current' or 'historical', not {mode!r}")
-    if as_of is not None and mode == "historical":
-        raise ValueError("as_of applies to mode=current only")
-    return mode
-
-
-def _by(by: str | None) -> str | None:
-    if by in (None, ""):
-        return None
-    by = by.upper()
-    if by not in DIM_NAMES:
-        raise ValueError(f"by must be SEX or AREA, not {by!r}")
-    return by
-
-
-def _ou_items(ou: str | None) -> tuple[list[str], list[str], list[str]]:
-    """(codes, levels, children-of codes) from `ou=KZ;LEVEL-region;CHILDREN-KZ-63`."""
-    codes, levels, children = [], [], []
-    for item in _items(ou, "ou") or ["KZ"]:
-        head, _, rest = item.partition("-")
-        if head.upper() == "LEVEL" and rest:
-            if rest.lower() not in LEVEL_KINDS:
-                raise ValueError(f"unknown level {rest!r}; use one of {', '.join(LEVEL_KINDS)}")
-            levels.append(rest.lower())
-        elif head.upper() == "CHILDREN" and rest:
-            children.append(rest)
-        else:
-            codes.append(item)
-    return codes, levels, children
-
-
-def _values(codes: list[str], periods: list[str], ou: str | None, by: str | None, mode: str,
-            as_of: dt.date | None) -> pd.DataFrame:
-    """Indicator values for every org unit the `ou` items select (see the module docstring)."""
-    units, levels, children = _ou_items(ou)
-    kw = {"by": by, "mode": mode, "as_of": as_of}
-    frames = []
-    if levels:
-        for level in levels:
-            for boundary in units or [None]:
-                frames.append(service.indicators(codes, periods, level=level, within=boundary, **kw))
-    elif units:
-        frames.append(service.indicators(codes, periods, ou_codes=units, **kw))
-    for parent in children:
-        groups: dict[tuple[str, ...], list[str]] = {}
-        for period, kids in service.children(parent, periods, mode=mode, as_of=as_of).items():
-            groups.setdefault(tuple(kids), []).append(period)
-        for kids, group_periods in groups.items():
-            if kids:
-                frames.append(service.indicators(codes, group_periods, ou_codes=list(kids), **kw))
-    frames = [f for f in frames if not f.empty]
-    if not frames:
-        return service.indicators(codes, periods, ou_codes=["KZ"], **kw).iloc[0:0]
-    keys = ["indicator", "period", "ou_code"] + ([by.lower()] if by else [])
-    res = pd.concat(frames, ignore_index=True).drop_duplicates(subset=keys)
-    order = {c: i for i, c in enumerate(codes)}
-    res = res.assign(_o=res["indicator"].map(order)).sort_values(["_o", "period", "ou_code", *keys[3:]])
-    return res.drop(columns="_o").reset_index(drop=True)
+def _query(request, dx: str | None, pe: str | None, ou: str | None, *, by: str | None = None,
+           mode: str = "current", as_of: dt.date | None = None, **kw: Any) -> AccessDecision:
+    return _decide(request, parse_query(dx, pe, ou, by=by, mode=mode, as_of=as_of, **kw))
 
 
 # --------------------------------------------------------------------------- shaping
@@ -212,8 +145,11 @@ def analytics(request, dx: str, pe: str | None = None, ou: str = "KZ", by: str |
               mode: str = "current", as_of: dt.date | None = None, format: str = "json"):  # noqa: A002
     if format not in ("json", "csv"):
         raise ValueError("format must be json or csv")
-    codes, periods, mode, by = _indicators(dx), _periods(pe), _mode(mode, as_of), _by(by)
-    res = _values(codes, periods, ou, by, mode, as_of)
+    decision = _query(request, dx, pe, ou, by=by, mode=mode, as_of=as_of)
+    query = decision.query
+    res = q_.answer(decision)
+    codes, by, mode, as_of = list(query.indicators), query.by, query.mode, query.as_of
+    periods = q_.periods_of(decision)
     dim_col = by.lower() if by else None
     if format == "csv" or "text/csv" in request.headers.get("Accept", ""):
         cols = ["indicator", "period", "ou_code", *([dim_col] if dim_col else []), "value", "numerator",
@@ -280,17 +216,21 @@ class ExplainIn(Schema):
 def explain(request, q: Query[ExplainIn]):
     """Numerator and denominator of one cell with every contributing org unit and fact period; the
     contributions of each part add up to that part."""
-    code, period = _indicators(q.dx, single=True)[0], _periods(q.pe, single=True)[0]
-    mode, by = _mode(q.mode, q.as_of), _by(q.by)
+    by = q_.parse_by(q.by)
     if (by is None) != (q.group is None):
         raise ValueError("by and group go together (e.g. by=SEX&group=F)")
     if by and q.group not in DIM_NAMES[by]:
         raise ValueError(f"group must be one of {', '.join(DIM_NAMES[by])} for by={by}")
-    ou = q.ou.strip()
-    cell = service.indicators([code], [period], ou_codes=[ou], by=by, mode=mode, as_of=q.as_of)
+    # the contributions name single organizations: never for the public (`detail`)
+    decision = _query(request, q.dx, q.pe, q.ou, by=by, mode=q.mode, as_of=q.as_of, single_indicator=True,
+                      single_period=True, detail=True)
+    query = decision.query
+    ex = q_.explain(decision, group=q.group)  # checks the selection is one unit code
+    code, ou, mode = query.indicators[0], query.selection.codes[0], query.mode
+    period = q_.periods_of(decision)[0]
+    cell = q_.answer(decision)
     if by:
         cell = cell[cell[by.lower()] == q.group]
-    ex = service.explain(code, ou, period, by=by, group=q.group, mode=mode, as_of=q.as_of)
     first = cell.iloc[0] if not cell.empty else None
     parts = {}
     for part, grp in ex.groupby("part", sort=True):
@@ -309,12 +249,15 @@ def explain(request, q: Query[ExplainIn]):
 def parity(request, dx: str, pe: str | None = None, ou: str = "KZ", index: str = "GPIA", mode: str = "current",
            as_of: dt.date | None = None):
     """GPI, GPIA (F/M) or LPIA (rural/urban) of indicators; `within_band` flags 0.97–1.03."""
-    codes, periods, mode = _indicators(dx), _periods(pe), _mode(mode, as_of)
-    units, levels, children = _ou_items(ou)
+    decision = _query(request, dx, pe, ou, mode=mode, as_of=as_of)
+    query, (units, levels, children) = decision.query, _parts(decision)
     if children or len(levels) > 1 or (levels and len(units) > 1):
         raise ValueError("parity takes unit codes, or one LEVEL-<kind> with at most one boundary code")
     where = {"level": levels[0], "within": units[0] if units else None} if levels else {"ou_codes": units}
-    res = service.parity(codes, periods, index=index.upper(), mode=mode, as_of=as_of, **where)
+    with service.as_reader(decision.reader_level):
+        res = service.parity(list(query.indicators), q_.periods_of(decision), index=index.upper(), mode=mode,
+                             as_of=as_of, **where)
+    res = decision.filter(res)
     return {"index": index.upper(), "mode": mode, "as_of": _as_of(mode, as_of), "rows": _records(res)}
 
 
@@ -325,19 +268,25 @@ def equity(request, dx: str, ou: str = "KZ", pe: str | None = None, measures: st
            mode: str = "current", as_of: dt.date | None = None, orgs: bool = False):
     """Range, restricted range, FRR, CV, McLoone, Verstegen, Gini, Theil T over the organizations
     under each unit, weighted by pupils; `orgs=true` adds the per-organization values."""
-    code, periods, mode = _indicators(dx, single=True)[0], _periods(pe), _mode(mode, as_of)
-    units, levels, children = _ou_items(ou)
+    # the per-organization values (orgs=true) name single organizations: never for the public
+    decision = _query(request, dx, pe, ou, mode=mode, as_of=as_of, single_indicator=True, detail=orgs)
+    query, (units, levels, children) = decision.query, _parts(decision)
     if levels or children:
         raise ValueError("equity takes unit codes only")
+    code = query.indicators[0]
     wanted = _items(measures, "measures") or list(MEASURES)
     bad = [m for m in wanted if m not in MEASURES]
     if bad:
         raise ValueError(f"unknown measure(s) {', '.join(bad)}; use {', '.join(MEASURES)}")
-    res = service.equity(code, units, periods, measures=wanted, mode=mode, as_of=as_of)
-    body: dict[str, Any] = {"indicator": code, "mode": mode, "as_of": _as_of(mode, as_of), "rows": _records(res)}
-    if orgs:
-        body["organizations"] = {u: _records(service.org_values(code, u, periods, mode=mode, as_of=as_of))
-                                 for u in units}
+    with service.as_reader(decision.reader_level):
+        periods = q_.periods_of(decision)
+        res = decision.filter(service.equity(code, units, periods, measures=wanted, mode=mode, as_of=as_of))
+        body: dict[str, Any] = {"indicator": code, "mode": mode, "as_of": _as_of(mode, as_of),
+                                "rows": _records(res)}
+        if orgs:
+            body["organizations"] = {
+                u: _records(decision.filter(service.org_values(code, u, periods, mode=mode, as_of=as_of)))
+                for u in units}
     return body
 
 
@@ -349,7 +298,9 @@ def composite(request, dx: str, pe: str | None = None, ou: str = "LEVEL-region",
               mode: str = "current", as_of: dt.date | None = None):
     """Normalised (minmax|zscore), weighted, aggregated (arithmetic|geometric) index of the units, with
     the Monte Carlo median rank and 5–95 % rank interval; directions come from the catalogue."""
-    codes, period, mode = _indicators(dx), _periods(pe, single=True)[0], _mode(mode, as_of)
+    decision = _query(request, dx, pe, ou, mode=mode, as_of=as_of, single_period=True)
+    query, (units, levels, children) = decision.query, _parts(decision)
+    codes = list(query.indicators)
     if norm not in NORMALISATIONS:
         raise ValueError(f"norm must be one of {', '.join(NORMALISATIONS)}")
     if agg not in AGGREGATIONS:
@@ -367,12 +318,13 @@ def composite(request, dx: str, pe: str | None = None, ou: str = "LEVEL-region",
     cat = service.catalogue()
     spec = CompositeSpec(tuple(codes), tuple(cat[c].direction for c in codes), weights=w, normalisation=norm,
                          aggregation=agg)
-    units, levels, children = _ou_items(ou)
     if children or len(levels) > 1 or units and levels:
         raise ValueError("composite takes unit codes or one LEVEL-<kind>")
     where = {"level": levels[0]} if levels else {"ou_codes": units}
-    res = service.composite(spec, period, mode=mode, as_of=as_of, draws=draws, seed=seed, **where)
-    res = res.reset_index().rename(columns={"index": "ou_code"}).sort_values("rank")
+    with service.as_reader(decision.reader_level):
+        period = q_.periods_of(decision)[0]
+        res = service.composite(spec, period, mode=mode, as_of=as_of, draws=draws, seed=seed, **where)
+    res = decision.filter(res.reset_index().rename(columns={"index": "ou_code"}).sort_values("rank"))
     names = service.unit_names(res["ou_code"].tolist(), _lang())
     res.insert(1, "name", [names.get(c, {}).get("name") for c in res["ou_code"]])
     return {"indicators": codes, "directions": list(spec.directions), "weights": list(w) if w else None,

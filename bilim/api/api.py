@@ -50,6 +50,14 @@ class TokenAuth(HttpBearer):
 class ScopedSessionAuth(SessionAuth):
     """The browser session (CSRF-checked for unsafe methods), then the permission rule."""
 
+    def __call__(self, request: HttpRequest):
+        # Without a signed-in session there is nothing to forge: answer 401 (sign in or send a
+        # token) rather than ninja's 403 "CSRF check Failed", which sent clients looking for a token.
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return super().__call__(request)
+
     def authenticate(self, request: HttpRequest, key):
         return _authorize(request, super().authenticate(request, key))
 

@@ -264,6 +264,7 @@ def completeness(request, data_set: str, period: str, org_unit: str | None = Non
     ou = _ou(org_unit) if org_unit else OrgUnit.objects.filter(kind=Kind.REPUBLIC).first()
     if ou is None:
         raise HttpError(404, "No republic in the registry")
-    c = selectors.completeness(ds, pe, ou)
+    user = getattr(request, "auth", None) or request.user
+    c = selectors.completeness(ds, pe, ou).visible_to(user)  # rows of the caller's subtree today
     return {"data_set": ds.code, "period": pe, "org_unit": ou.code, "deadline": c.deadline, "total": _row(c.total),
             "children": [_row(r) for r in c.children], "missing": [vars(m) for m in c.missing]}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 
 from django.db.models import Q
@@ -223,6 +223,20 @@ class Completeness:
     @property
     def missing(self) -> list[Reporter]:
         return [r for r in self.reporters if not r.reported]
+
+    def visible_to(self, user) -> Completeness:
+        """The rows and reporters `user` may see: units of its subtree today (the page and the API).
+
+        The census date's tree may put under a unit of the scope a school that has since moved out
+        of it; its row is dropped (the unit's total still counts it, as an aggregate)."""
+        from bilim.accounts.permissions import filter_units, scoped_unit_ids
+
+        if scoped_unit_ids(user) is None:
+            return self
+        named = [r.code for r in self.children] + [r.code for r in self.reporters]
+        codes = set(filter_units(OrgUnit.objects.filter(code__in=named), user).values_list("code", flat=True))
+        return replace(self, children=[r for r in self.children if r.code in codes],
+                       reporters=[r for r in self.reporters if r.code in codes])
 
 
 def completeness(data_set: DataSet, period: str, unit: OrgUnit) -> Completeness:

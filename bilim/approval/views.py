@@ -17,7 +17,6 @@ from bilim.accounts.permissions import (
     BY_METHOD,
     READ,
     WRITE,
-    filter_units,
     permission_required,
     require_unit,
     require_values,
@@ -241,14 +240,7 @@ def completeness(request: HttpRequest, data_set: str, period: str) -> HttpRespon
     if unit is None:
         raise Http404(_("No org unit with code %(c)s") % {"c": ou})
     require_unit(request.user, unit)
-    c = selectors.completeness(ds, code, unit)
-    allowed = scoped_unit_ids(request.user)
-    if allowed is not None:
-        codes = set(filter_units(OrgUnit.objects.filter(code__in=[r.code for r in c.children]
-                                                       + [r.code for r in c.reporters]), request.user)
-                    .values_list("code", flat=True))
-        c.children = [r for r in c.children if r.code in codes]
-        c.reporters = [r for r in c.reporters if r.code in codes]
+    c = selectors.completeness(ds, code, unit).visible_to(request.user)
     region_data = [{"name": r.code, "value": r.completeness, "label": r.name, "expected": r.expected,
                     "reported": r.reported} for r in c.children if r.kind == Kind.REGION]
     missing_points = [{"name": f"{m.code} {m.name}", "value": [m.lon, m.lat]} for m in c.missing

@@ -28,8 +28,10 @@ XML = "application/xml; charset=utf-8"
 SDMX_JSON = "application/vnd.sdmx.data+json; version=1.0; charset=utf-8"
 
 
-def _items(text: str | None) -> list[str]:
-    return [i.strip() for i in (text or "").replace(",", ";").split(";") if i.strip()]
+def _items(text: str | None, param: str = "dx") -> list[str]:
+    from bilim.analytics.query import split_items
+
+    return split_items(text, param)
 
 
 def _warehouse(view: Callable) -> Callable:
@@ -73,11 +75,9 @@ def sdmx_data(request, dx: str, pe: str, ou: str = "KZ", by: str | None = None, 
     2024S -> TIME_PERIOD 2025) or range (2024-09-01/P1Y)."""
     if format not in ("xml", "json"):
         raise ValueError("format must be xml or json")
-    if mode not in ("current", "historical"):
-        raise ValueError("mode must be current or historical")
-    units = _items(ou) or ["KZ"]
-    _scope_check(request, units)
-    df = sdmx.select(_items(dx), _items(pe), units, sdmx.parse_by(by), mode=mode)
+    user = getattr(request, "auth", None) or request.user
+    # one IndicatorQuery and one access decision, as /analytics (scope, public, approval level)
+    df = sdmx.select(_items(dx), _items(pe, "pe"), ou, sdmx.parse_by(by), mode=mode, user=user)
     if format == "json":
         return HttpResponse(sdmx.data_json(df, time_format=time_format), content_type=SDMX_JSON)
     resp = HttpResponse(sdmx.data_xml(df, time_format=time_format), content_type=XML)
@@ -95,7 +95,9 @@ def sdmx_structure(request, dx: str | None = None, ou: str | None = None):
         unknown = [c for c in codes if c not in catalogue().indicators]
         if unknown:
             raise ValueError(f"Unknown indicator code(s): {', '.join(unknown)}")
-    areas = [u for u in _items(ou) if not u.upper().startswith("LEVEL-")] or None
+    from bilim.analytics.query import parse_selection
+
+    areas = list(parse_selection(ou, default=None).codes) or None
     return HttpResponse(sdmx.structure_xml(codes, areas), content_type=XML)
 
 
@@ -106,7 +108,8 @@ def import_values(request, file: UploadedFile = File(...), dry_run: bool = Form(
     (or would be, in a dry run); 422 with the same report when it was rejected (nothing written)."""
     user = getattr(request, "auth", None) or request.user
     report = import_file(file, dry_run=dry_run, actor=getattr(user, "username", "") or "",
-                         name=file.name, unit_allowed=jobs.scope_filter(user))
+                         name=file.name, unit_allowed=jobs.scope_filter(user),
+                         readable=jobs.read_filter(user))
     body = jobs.report_dict(report)
     if not report.ok:
         body = {"code": "import_rejected", "message": report.summary(), **body}

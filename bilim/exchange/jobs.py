@@ -45,14 +45,14 @@ def live_progress(job: ImportJob) -> tuple[int, str]:
         return _live.get(job.pk, (job.progress, job.stage))
 
 
-def start(data: bytes, name: str, *, dry_run: bool, user=None, unit_allowed=None) -> ImportJob:
+def start(data: bytes, name: str, *, dry_run: bool, user=None, unit_allowed=None, readable=None) -> ImportJob:
     job = ImportJob.objects.create(user=user if getattr(user, "pk", None) else None, file_name=name[:255],
                                    size=len(data), dry_run=dry_run)
     actor = getattr(user, "username", "") or ""
     if INLINE:
-        run(job.pk, data, name, dry_run, actor, unit_allowed)
+        run(job.pk, data, name, dry_run, actor, unit_allowed, readable)
     else:
-        threading.Thread(target=_thread, args=(job.pk, data, name, dry_run, actor, unit_allowed),
+        threading.Thread(target=_thread, args=(job.pk, data, name, dry_run, actor, unit_allowed, readable),
                          name=f"import-{job.pk}", daemon=True).start()
     return job
 
@@ -65,7 +65,8 @@ def _thread(*args: Any) -> None:
         connection.close()
 
 
-def run(job_id: uuid.UUID, data: bytes, name: str, dry_run: bool, actor: str, unit_allowed=None) -> None:
+def run(job_id: uuid.UUID, data: bytes, name: str, dry_run: bool, actor: str, unit_allowed=None,
+        readable=None) -> None:
     ImportJob.objects.filter(pk=job_id).update(status=ImportJob.Status.RUNNING, stage="reading")
     outer = len(connection.atomic_blocks)  # transactions opened by the caller (tests run inside one)
 
@@ -78,7 +79,7 @@ def run(job_id: uuid.UUID, data: bytes, name: str, dry_run: bool, actor: str, un
 
     try:
         report = import_file(data, dry_run=dry_run, actor=actor, progress=progress, name=name,
-                             unit_allowed=unit_allowed)
+                             unit_allowed=unit_allowed, readable=readable)
         status = ImportJob.Status.DONE if report.ok else ImportJob.Status.REJECTED
         body = report_dict(report)
         if (refresh := refresh_after(report)) is not None:
@@ -127,3 +128,14 @@ def scope_filter(user):
         return cache[code]
 
     return allowed
+
+
+def read_filter(user):
+    """`readable` for import_file: the writer's read permission on each cell (scope and the approval
+    rule, `permissions.value_rows_reader`); None when nothing is hidden from the user (the operator,
+    an administrator of the whole republic)."""
+    from bilim.accounts.permissions import Role, has_national_scope, role_of, value_rows_reader
+
+    if user is None or (role_of(user) == Role.ADMIN and has_national_scope(user)):
+        return None
+    return value_rows_reader(user)

@@ -442,7 +442,6 @@ def data_json(df: pd.DataFrame, time_format: str = "uis", units: Mapping[str, st
 
 # --- from a selection to a table (CLI and API) --------------------------------------------------------
 
-LEVEL_KINDS = ("republic", "region", "district", "authority", "organization")
 BY_ALIASES = {"SEX": "SEX", "AREA": "AREA", "LOCATION": "AREA"}
 
 
@@ -460,51 +459,26 @@ def parse_by(text: str | Sequence[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(BY_ALIASES[i] for i in items))
 
 
-def select(codes: Sequence[str], periods: Sequence[str], ou: Sequence[str], by: Sequence[str] = ("SEX", "AREA"),
-           mode: str = "current") -> pd.DataFrame:
-    """Totals plus each requested disaggregation from the analytics service, in one table.
+def select(codes: Sequence[str], periods: Sequence[str], ou: Sequence[str] | str | None,
+           by: Sequence[str] = ("SEX", "AREA"), mode: str = "current", *, user: Any = None) -> pd.DataFrame:
+    """Totals plus each requested disaggregation, in one table, for `user` (None: the operator).
 
-    `ou` items are unit codes or `LEVEL-<kind>` (every unit of that kind, within the codes when
-    codes are given too). An indicator that does not allow a disaggregation is given as a total."""
-    from bilim.analytics import service
+    The question is parsed into one `IndicatorQuery` (`ou`: the selection language of
+    `bilim.analytics.query`) and `permissions.decide_access` decides on it, as for the analytics API:
+    scope today, no single organization for the public, the user's approval level. An indicator
+    that does not allow a disaggregation is given as a total only."""
+    from bilim.accounts.permissions import decide_access
+    from bilim.analytics import query as q
 
-    codes = list(dict.fromkeys(codes))
-    if not codes:
+    if not list(dict.fromkeys(codes)):
         raise SdmxError("name at least one indicator")
     if not periods:
         raise SdmxError("name at least one period (e.g. 2024S)")
-    cat = service.catalogue()
-    unknown = [c for c in codes if c not in cat.indicators]
-    if unknown:
-        raise SdmxError(f"unknown indicator code(s): {', '.join(unknown)}")
-    units: list[str] = []
-    levels: list[str] = []
-    for item in ou or ["KZ"]:
-        head, _, rest = item.partition("-")
-        if head.upper() == "LEVEL" and rest:
-            if rest.lower() not in LEVEL_KINDS:
-                raise SdmxError(f"unknown level {rest!r}; use one of {', '.join(LEVEL_KINDS)}")
-            levels.append(rest.lower())
-        else:
-            units.append(item)
-    frames = []
-    for split in (None, *by):
-        wanted = [c for c in codes if split is None or split in cat.indicators[c].disaggregations]
-        if not wanted:
-            continue
-        kw: dict[str, Any] = {"by": split, "mode": mode}
-        if levels:
-            for level in levels:
-                boundaries: list[str | None] = [*units] or [None]
-                for boundary in boundaries:
-                    frames.append(service.indicators(wanted, list(periods), level=level, within=boundary, **kw))
-        else:
-            frames.append(service.indicators(wanted, list(periods), ou_codes=units, **kw))
-    frames = [f for f in frames if not f.empty]
-    if not frames:
+    try:
+        query = q.parse_query(list(codes), list(periods), ou, mode=mode)
+    except q.QueryError as e:
+        raise SdmxError(str(e)) from None
+    res = q.answer(decide_access(query, user), splits=(None, *by))
+    if res.empty:
         return pd.DataFrame(columns=["indicator", "period", "ou_code", "sex", "area", "value"])
-    res = pd.concat(frames, ignore_index=True)
-    for col in ("sex", "area"):
-        if col not in res.columns:
-            res[col] = None
-    return res.drop_duplicates(subset=["indicator", "period", "ou_code", "sex", "area"]).reset_index(drop=True)
+    return res.reset_index(drop=True)

@@ -117,14 +117,19 @@ def detect_format(data: bytes, name: str = "") -> str:
 
 def import_file(source: str | os.PathLike | bytes | IO[Any], format: str | None = None, dry_run: bool = False,
                 actor: str = "", progress: Progress | None = None, legal_act: LegalAct | None = None,
-                name: str | None = None, unit_allowed: Callable[[str], bool] | None = None) -> ImportReport:
+                name: str | None = None, unit_allowed: Callable[[str], bool] | None = None,
+                readable: Callable[[str, str, str], bool] | None = None) -> ImportReport:
     """Import data values or org units from a file; see the module docstring for the guarantees.
 
     `format`: one of FORMATS (None = detect from extension and content). `progress(done, total,
     stage)` is called now and then with done/total in percent. `unit_allowed(code)`, when given,
     restricts the org units a caller may write values for (a user's scope: every row outside it is
-    an error) and refuses org unit registration. Returns an ImportReport; problems with the input
-    are in `report.errors`, never raised.
+    an error) and refuses org unit registration. `readable(data element, period, org unit)`, when
+    given, is the writer's read permission on each cell (`permissions.value_rows_reader`): a row
+    whose stored value the writer may not read is an error, and nothing else is said about it, so
+    neither a dry run (created / updated / unchanged) nor a validation message tells a writer what
+    a cell it may not read holds. Returns an ImportReport; problems with the input are in
+    `report.errors`, never raised.
     """
     started = time.perf_counter()
     report = ImportReport(dry_run=dry_run)
@@ -184,7 +189,42 @@ def import_file(source: str | os.PathLike | bytes | IO[Any], format: str | None 
         return _finish(report, started)
     if unit_allowed is not None:
         parsed.errors.extend(_out_of_scope(parsed.rows, unit_allowed))
-    return _finish(_import_values(parsed, report, data, dry_run, actor, tick), started)
+    sealed: set[Any] = set()
+    if readable is not None:
+        done = {e.line for e in parsed.errors if e.field == "orgUnit"}  # already refused: outside the scope
+        unread = _unreadable(parsed.rows, readable, done)
+        parsed.errors.extend(unread)
+        sealed = {e.line for e in unread}
+    return _finish(_import_values(parsed, report, data, dry_run, actor, tick, sealed), started)
+
+
+def _unreadable(rows, readable: Callable[[str, str, str], bool], skip: set[Any]) -> list[RowError]:
+    """An error for each row whose stored cell the writer may not read (checked before anything is
+    compared with the stored values)."""
+    from bilim.metadata.periods import PeriodError
+
+    cols = [rows.columns.get(c) for c in ("dataElement", "period", "orgUnit")]
+    if any(c is None for c in cols):
+        return []
+    errors = []
+    verdict: dict[tuple[str, str, str], bool] = {}
+    for i, key in enumerate(zip(*(c.to_pylist() for c in cols), strict=True)):
+        key = tuple((k or "").strip() for k in key)
+        pos = rows.positions[i]
+        line = int(pos) if not isinstance(pos, str) else pos
+        if not all(key) or line in skip:
+            continue  # the validation names a missing cell
+        if key not in verdict:
+            try:
+                verdict[key] = bool(readable(*key))
+            except (PeriodError, ValueError):
+                verdict[key] = True  # a malformed period: the validation names it
+        if not verdict[key]:
+            de, pe, ou = key
+            errors.append(RowError(line, "value", f"you may not read the stored values of {de} for {ou} in {pe} "
+                                                  "(not approved up to your level yet, or outside your scope), so "
+                                                  "you may not import them"))
+    return errors
 
 
 def _out_of_scope(rows, unit_allowed: Callable[[str], bool]) -> list[RowError]:
@@ -223,7 +263,7 @@ SMALL_IMPORT_ROWS = 2000
 
 
 def _import_values(parsed: ParsedValues, report: ImportReport, data: bytes, dry_run: bool, actor: str,
-                   tick: Progress) -> ImportReport:
+                   tick: Progress, sealed: set[Any] | frozenset[Any] = frozenset()) -> ImportReport:
     from bilim.collection.validation import Reference
 
     rows = parsed.rows
@@ -242,6 +282,8 @@ def _import_values(parsed: ParsedValues, report: ImportReport, data: bytes, dry_
         seen = {(e.line, e.field) for e in parsed.errors}
         bad_rows = {e.line for e in parsed.errors}
         errors = [e for e in errors if (e.line, e.field) not in seen and not (e.field == "key" and e.line in bad_rows)]
+    # a row the writer may not read gets no other message (a lock or a rule would tell about the cell)
+    errors = [e for e in errors if e.line not in sealed]
     report.errors = [*parsed.errors, *errors]
     if report.errors or resolved is None:
         return report

@@ -39,7 +39,7 @@ def upload(request):
                           _context(request, error=_("The file is larger than 200 MB; import it with the "
                                                     "command line (bilim import).")), status=400)
         job = jobs.start(f.read(), f.name, dry_run=bool(request.POST.get("dry_run")), user=request.user,
-                         unit_allowed=jobs.scope_filter(request.user))
+                         unit_allowed=jobs.scope_filter(request.user), readable=jobs.read_filter(request.user))
         return redirect("exchange:job", job_id=job.pk)
     return render(request, "exchange/upload.html", _context(request))
 

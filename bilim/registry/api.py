@@ -108,7 +108,10 @@ def get_orgunit(request, code: str, as_of: dt.date | None = None):
 @router.get("/{code}/children", response=list[OrgUnitOut], summary="Direct children on a date")
 @paginate(BoundedLimitOffsetPagination)
 def children(request, code: str, as_of: dt.date | None = None, kind: Kind | None = None):
-    return selectors.children(_unit(code), as_of or dt.date.today(), kind).order_by("code")
+    """The children on `as_of`, among the units of the caller's subtree today: a past hierarchy
+    must not show a unit that has since moved out of the scope."""
+    kids = selectors.children(_unit(code), as_of or dt.date.today(), kind)
+    return filter_units(kids, request.auth).order_by("code")
 
 
 @router.get("/{code}/history", response=list[HistoryOut], summary="Every change with its legal act")

@@ -114,10 +114,23 @@ def recent_school_years(n: int = 5) -> list[str]:
     return years[-n:]
 
 
-def trends(codes: Sequence[str], ou_code: str, periods: Sequence[str], mode: str = "current",
-           as_of: dt.date | None = None) -> list[dict[str, Any]]:
+def page_values(request: HttpRequest, codes: Sequence[str], periods: Sequence[str], ou: str, *,
+                mode: str = "current", as_of: dt.date | None = None, national_view: bool = False) -> Any:
+    """Indicator rows for a page: one `IndicatorQuery`, the one access decision on it for the signed-in
+    user (`national_view`: pages of republic and region aggregates, where a scoped user sees what the
+    public sees), then the answer — as the API and the CLI get theirs."""
+    from bilim.accounts.permissions import decide_access
+    from bilim.analytics import query as q
+
+    decision = decide_access(q.parse_query(list(codes), list(periods), ou, mode=mode, as_of=as_of),
+                             request.user, national_view=national_view)
+    return q.answer(decision)
+
+
+def trends(request: HttpRequest, codes: Sequence[str], ou_code: str, periods: Sequence[str], mode: str = "current",
+           as_of: dt.date | None = None, *, national_view: bool = False) -> list[dict[str, Any]]:
     """Per indicator: its series over `periods` at `ou_code`, the latest value and whether it worsened."""
-    df = service.indicators(list(codes), list(periods), ou_codes=[ou_code], mode=mode, as_of=as_of)
+    df = page_values(request, codes, periods, ou_code, mode=mode, as_of=as_of, national_view=national_view)
     values: dict[tuple[str, str], float | None] = {}
     for row in df.itertuples(index=False):
         values[(row.indicator, row.period)] = clean(row.value)

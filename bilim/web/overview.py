@@ -28,7 +28,8 @@ def render_overview(request: HttpRequest) -> HttpResponse:
                  "root_profile": _may_open_profile(request, ROOT)}
     try:
         periods = ab.recent_school_years(5)
-        cards = ab.trends(ab.KEY_INDICATORS, ROOT, periods, mode=mode, as_of=as_of if mode == "current" else None)
+        cards = ab.trends(request, ab.KEY_INDICATORS, ROOT, periods, mode=mode,
+                          as_of=as_of if mode == "current" else None, national_view=True)
     except (WarehouseMissing, FileNotFoundError) as e:
         ctx["warehouse_error"] = str(e)
         return render(request, "web/home.html", ctx)

@@ -53,7 +53,8 @@ def indicator_context(request: HttpRequest, unit: OrgUnit, day: dt.date) -> dict
     mode, as_of = ab.mode_params(request)
     try:
         periods = ab.recent_school_years(5)
-        cards = ab.trends(ab.KEY_INDICATORS, unit.code, periods, mode=mode, as_of=as_of if mode == "current" else None)
+        cards = ab.trends(request, ab.KEY_INDICATORS, unit.code, periods, mode=mode,
+                          as_of=as_of if mode == "current" else None)
     except WarehouseMissing as e:
         return {"indicators_error": str(e)}
     except Exception as e:  # noqa: BLE001 - the registry profile stays useful if analytics fails

@@ -50,10 +50,10 @@ def compare(request: HttpRequest) -> HttpResponse:
     codes = [c for c in request.GET.getlist("ind") if c in cat.indicators] or ["GER_ISCED1"]
     period = _period(request, years)
     as_of_q = as_of if mode == "current" else None
-    df = service.indicators(codes, [period], level="region", mode=mode, as_of=as_of_q)
+    df = ab.page_values(request, codes, [period], "LEVEL-region", mode=mode, as_of=as_of_q, national_view=True)
     regions = sorted(set(df["ou_code"]))
     names = ab.unit_names(regions)
-    nat = service.indicators(codes, [period], ou_codes=["KZ"], mode=mode, as_of=as_of_q)
+    nat = ab.page_values(request, codes, [period], "KZ", mode=mode, as_of=as_of_q, national_view=True)
     national = {r.indicator: ab.clean(r.value) for r in nat.itertuples(index=False)}
     vals = {(r.ou_code, r.indicator): ab.clean(r.value) for r in df.itertuples(index=False)}
     rows = [{"code": rc, "name": names.get(rc, {}).get("name", rc),

@@ -1,10 +1,11 @@
 """`bilim indicators` — indicator values from the warehouse, as a table, CSV or JSON.
 
-A thin caller of :mod:`bilim.analytics.service`. Every output says its mode (table footer, a CSV
+A thin caller of :mod:`bilim.analytics.query`: the options become one `IndicatorQuery` and
+`permissions.decide_access` decides on it, as for the API. Every output says its mode (table footer, a CSV
 column, a JSON field): a regional figure for 2020 means different things under the 2020 map and
 under today's.
 
-With `--user USERNAME` (or BILIM_USER; `bilim.accounts.cli`) the command is checked like
+With `--user USERNAME` (or BILIM_USER; `bilim.accounts.cli`) the command is decided like
 `GET /api/v1/analytics`: the role needs `analytics` read, every unit in `--ou`/`--within` must be in
 the user's scope (a scoped user who names none gets their scope unit, which also bounds `--level`),
 and the public may not ask for organizations (`--level organization`, `--explain`). Without a
@@ -14,20 +15,19 @@ user: the operator.
 import datetime as dt
 import json
 import math
+from dataclasses import replace
 
 import pandas as pd
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import CommandError, CommandParser
 
 from bilim.accounts.cli import UserCommand
-from bilim.accounts.permissions import analytics_level
+from bilim.accounts.permissions import AccessDecision, decide_access
+from bilim.analytics import query as q
 from bilim.analytics import service
 from bilim.exchange import safecell
 
 LEVEL_CHOICES = ("republic", "region", "district", "organization")
-
-
-def _codes(text: str | None) -> list[str]:
-    return [c.strip() for c in (text or "").split(",") if c.strip()]
 
 
 def _date(text: str) -> dt.date:
@@ -74,50 +74,41 @@ class Command(UserCommand):
 
     def handle(self, *args, **opts) -> None:
         self.access.require("analytics")
-        # the user's approval level (unapproved values stay out of their aggregates); operator: all
-        with service.as_reader(0 if self.access.operator else analytics_level(self.access.user)):
-            self._handle(**opts)
-
-    def _handle(self, **opts) -> None:
-        if opts["explain"]:
-            self.access.require_aggregates()  # the contributions name single organizations
-        codes = _codes(opts["indicator"])
-        if not codes:
-            raise CommandError("--indicator needs at least one code")
-        unknown = [c for c in codes if c not in service.catalogue().indicators]
-        if unknown:
-            raise CommandError(f"Unknown indicator code(s): {', '.join(unknown)} (the catalogue: "
-                               f"/api/v1/analytics/indicators or docs/indicators.md)")
-        mode = opts["mode"]
-        as_of = _date(opts["as_of"]) if opts["as_of"] else None
-        if as_of and mode == "historical":
-            raise CommandError("--as-of applies to --mode current only")
         if opts["within"] and not opts["level"]:
             raise CommandError("--within needs --level")
+        as_of = _date(opts["as_of"]) if opts["as_of"] else None
+        # the selection as the API spells it; a scoped user who names no unit gets their scope unit
+        # (with --level: its boundary)
+        root = self.access.scope_root or ""
+        if opts["level"]:
+            ou = ";".join(filter(None, [opts["within"] or root, f"LEVEL-{opts['level']}"]))
+        else:
+            ou = opts["ou"] or root
         try:
-            periods = _codes(opts["period"]) or [service.latest_school_year()]
-            service.check_periods(periods)
-            if opts["level"]:
-                within = self.access.units([opts["within"] or ""], family="analytics", levels=[opts["level"]],
-                                           option="--within")
-                where = {"level": opts["level"], "within": within[0] if within else None}
-            else:
-                where = {"ou_codes": self.access.units(_codes(opts["ou"]), family="analytics") or ["KZ"]}
-            res = service.indicators(codes, periods, by=opts["by"], mode=mode, as_of=as_of, **where)
-            explained = self._explain(res, opts["by"], mode, as_of) if opts["explain"] else None
+            # one IndicatorQuery and one access decision, as GET /api/v1/analytics (explain: `detail`)
+            query = q.parse_query(opts["indicator"], opts["period"], ou, by=opts["by"], mode=opts["mode"],
+                                  as_of=as_of, detail=opts["explain"])
+            decision = decide_access(query, self.access.user)
+            res = q.answer(decision)
+            explained = self._explain(decision, res) if opts["explain"] else None
+        except PermissionDenied as e:
+            raise CommandError(str(e)) from e
         except service.WarehouseMissing as e:
             raise CommandError(str(e)) from e
         except ValueError as e:
             raise CommandError(str(e)) from e
-        self._write(res, explained, opts["format"], mode, as_of)
+        self._write(res, explained, opts["format"], query.mode, as_of)
 
-    def _explain(self, res: pd.DataFrame, by: str | None, mode: str, as_of: dt.date | None) -> pd.DataFrame:
+    def _explain(self, decision: AccessDecision, res: pd.DataFrame) -> pd.DataFrame:
         frames = []
+        by = decision.query.by
         group_col = by.lower() if by else None
         for _, row in res.iterrows():
             group = row[group_col] if group_col else None
-            ex = service.explain(row["indicator"], row["ou_code"], row["period"], by=by, group=group, mode=mode,
-                                 as_of=as_of)
+            cell = replace(decision, query=replace(decision.query, indicators=(row["indicator"],),
+                                                   periods=(row["period"],),
+                                                   selection=q.Selection(codes=(row["ou_code"],))))
+            ex = q.explain(cell, group=group)
             ex.insert(0, "cell", f"{row['indicator']} {row['ou_code']} {row['period']}"
                                  + (f" {group}" if group else ""))
             frames.append(ex)

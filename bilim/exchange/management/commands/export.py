@@ -95,27 +95,30 @@ class Command(UserCommand):
         def items(values: list[str] | None) -> list[str]:
             return [i.strip() for v in values or [] for i in v.replace(";", ",").split(",") if i.strip()]
 
-        codes, periods, ou = items(opts["indicator"]), items(opts["period"]), items([opts["ou"] or ""])
-        # like GET /api/v1/exchange/sdmx: data read, every unit in the scope (LEVEL-x within it)
-        levels = [u.partition("-")[2] for u in ou if u.upper().startswith("LEVEL-")]
-        named = self.access.units([u for u in ou if not u.upper().startswith("LEVEL-")], family="data",
-                                  levels=levels)
-        ou = named + [u for u in ou if u.upper().startswith("LEVEL-")]
+        codes, periods = items(opts["indicator"]), items(opts["period"])
+        # like GET /api/v1/exchange/sdmx: data read, then the one access decision on the query
+        # (`sdmx.select`); a scoped user who names no unit gets their scope unit
+        self.access.require("data")
+        ou = opts["ou"] or self.access.scope_root or ""
         try:
             if opts["sdmx_structure"]:
-                text = sdmx.structure_xml(codes or None, [u for u in ou if not u.upper().startswith("LEVEL-")]
-                                          or None)
+                from bilim.analytics.query import parse_selection
+
+                areas = list(parse_selection(ou, default=None).codes)
+                self.access.units(areas, family="data")
+                text = sdmx.structure_xml(codes or None, areas or None)
                 n, what = len(codes) if codes else len(sdmx.indicator_info()), "indicators described"
             else:
-                from bilim.accounts.permissions import analytics_level
-                from bilim.analytics.service import WarehouseMissing, as_reader
+                from django.core.exceptions import PermissionDenied
 
-                # at the user's approval level, as the API answers them (the operator: every value)
-                level = 0 if self.access.operator else analytics_level(self.access.user)
+                from bilim.analytics.service import WarehouseMissing
+
                 try:
-                    with as_reader(level):
-                        df = sdmx.select(codes, periods, ou, sdmx.parse_by(opts["by"]), mode=opts["mode"])
+                    df = sdmx.select(codes, periods, ou, sdmx.parse_by(opts["by"]), mode=opts["mode"],
+                                     user=self.access.user)
                 except WarehouseMissing as e:
+                    raise CommandError(str(e)) from e
+                except PermissionDenied as e:
                     raise CommandError(str(e)) from e
                 writer = sdmx.data_xml if opts["sdmx_ml"] else sdmx.data_json
                 text = writer(df, time_format=opts["time_format"])

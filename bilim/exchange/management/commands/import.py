@@ -77,7 +77,8 @@ class Command(UserCommand):
             report = import_file(source, format=opts["format"], dry_run=opts["dry_run"],
                                  actor=self.access.actor, progress=progress, legal_act=act,
                                  name="stdin" if opts["file"] == "-" else None,
-                                 unit_allowed=self.access.import_unit_allowed())
+                                 unit_allowed=self.access.import_unit_allowed(),
+                                 readable=self.access.import_readable())
         finally:
             if progress:
                 progress.close()
