@@ -15,11 +15,16 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from bilim.config.private import open_private, tighten
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(os.environ.get("BILIM_DATA_DIR", BASE_DIR / "var")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = os.environ.get("BILIM_DEBUG", "1") == "1"
+# A demonstration installation (public demo passwords allowed: `bilim ensure_demo_admin`). Development
+# settings are one; a demo served with production settings says so with BILIM_DEMO=1.
+BILIM_DEMO = os.environ.get("BILIM_DEMO", "1" if DEBUG else "0") == "1"
 
 
 def _secret_key() -> str:
@@ -32,7 +37,12 @@ def _secret_key() -> str:
         raise ImproperlyConfigured("SECRET_KEY must be set when BILIM_DEBUG=0")
     path = DATA_DIR / "dev-secret-key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
+        try:
+            with open_private(path, "x") as f:
+                f.write(secrets.token_urlsafe(50))
+        except FileExistsError:  # another process wrote it first
+            pass
+    tighten(path)  # keys written by older versions were 0644
     return path.read_text().strip()
 
 
