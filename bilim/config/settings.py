@@ -131,9 +131,15 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Every password set through Bilim (pages, API, `bilim users`) passes these: at least 10 characters,
+# not a common password, not all digits, not close to the user's name or e-mail.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": int(os.environ.get("BILIM_PASSWORD_MIN_LENGTH", "10"))}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+     "OPTIONS": {"user_attributes": ("username", "first_name", "last_name", "email")}},
 ]
 # Login throttling: 5 failed passwords for one username from one address lock it for 15 minutes.
 AUTHENTICATION_BACKENDS = ["bilim.accounts.backends.ThrottledModelBackend"]
@@ -180,6 +186,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("BILIM_LOG_LEVEL", "WARNING")},
 }
+
+# The audit chain's MAC key (bilim.audit.keys): BILIM_AUDIT_KEY, else a 0600 file created on first use.
+BILIM_AUDIT_KEY = os.environ.get("BILIM_AUDIT_KEY", "")
+BILIM_AUDIT_KEY_FILE = os.environ.get("BILIM_AUDIT_KEY_FILE", str(DATA_DIR / "audit-key"))
+# A signed periodic checkpoint of the audit chain every this many records.
+BILIM_AUDIT_CHECKPOINT_EVERY = int(os.environ.get("BILIM_AUDIT_CHECKPOINT_EVERY", "1000"))
 
 # Analytics warehouse (DuckDB file) lives in the data directory.
 BILIM_WAREHOUSE_PATH = Path(os.environ.get("BILIM_WAREHOUSE", DATA_DIR / "warehouse.duckdb"))
