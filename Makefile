@@ -27,7 +27,7 @@ data: migrate
 	$(BILIM) analytics refresh
 
 demo: data
-	$(BILIM) ensure_demo_admin
+	BILIM_DEMO=1 $(BILIM) ensure_demo_admin
 	$(BILIM) serve
 
 test: venv

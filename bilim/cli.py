@@ -18,7 +18,9 @@ COMMANDS = [
     ("analytics", "Refresh the analytics warehouse: analytics refresh [--full]"),
     ("indicators", "Compute indicators at any level, period and disaggregation"),
     ("metadata", "Export or import the configuration (data elements, categories, forms, indicators, rules) as JSON"),
-    ("audit", "The tamper-evident audit chain: audit verify, audit list [--actor ...]"),
+    ("audit", "The tamper-evident audit chain: audit verify, audit checkpoint, audit list [--actor ...]"),
+    ("users", "User accounts: users add USERNAME --role ROLE --scope CODE, list, set, deactivate, password, "
+              "token USERNAME [--name N], revoke-token PREFIX"),
     ("backup", "Back up the database and the analytics warehouse: backup FILE [--portable]"),
     ("restore", "Restore a backup into an empty database: restore FILE [--force]"),
     ("migrate", "Create or upgrade the database schema"),
@@ -31,7 +33,7 @@ def usage() -> str:
              "commands:"]
     lines += [f"  {name:<16}{text}" for name, text in COMMANDS]
     lines += ["", "Run 'bilim COMMAND --help' for the options of a command.",
-              "import, export, orgunits, indicators, metadata and audit take --user USERNAME (or BILIM_USER):",
+              "import, export, orgunits, indicators, metadata, audit and users take --user USERNAME (or BILIM_USER):",
               "  they then check that user's role and scope as the API does and record changes under its name.",
               "  Without it they run as the system operator (full rights; changes recorded as cli:<login>).",
               "Settings come from the environment: DATABASE_URL, BILIM_DATA_DIR, SECRET_KEY, BILIM_DEBUG."]

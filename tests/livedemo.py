@@ -32,7 +32,7 @@ class LiveDemo:
         self.env.update({"BILIM_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT),
                          # a write returns once the warehouse has it, and every worker reads the new
                          # snapshot at once: pages can be checked against the service right after
-                         "BILIM_REFRESH_MODE": "inline", "BILIM_ANALYTICS_WARM": "0"})
+                         "BILIM_REFRESH_MODE": "inline", "BILIM_ANALYTICS_WARM": "0", "BILIM_DEMO": "1"})
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None

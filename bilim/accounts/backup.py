@@ -24,6 +24,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, connections, transaction
 
+from bilim.config.private import open_private
+
 FORMAT = "bilim-backup/1"
 # Tables Django fills by itself after migrate; they do not make a database "non-empty".
 BOOKKEEPING = {"django_migrations", "django_content_type", "auth_permission", "django_session"}
@@ -75,7 +77,9 @@ def backup(path: str | Path, portable: bool = False) -> Manifest:
     manifest = Manifest(engine=connection.vendor, created=dt.datetime.now(dt.UTC).isoformat(),
                         tables=table_counts(), migrations=migrations)
     tmp = path.with_name(path.name + ".partial")
-    with tempfile.TemporaryDirectory() as work, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+    # 0600: the archive holds every password hash and token digest of the installation
+    with tempfile.TemporaryDirectory() as work, open_private(tmp, "wb") as raw, \
+            zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
         if _is_sqlite():
             copy = Path(work) / "db.sqlite3"
             src = sqlite3.connect(str(connection.settings_dict["NAME"]))

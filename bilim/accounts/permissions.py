@@ -260,6 +260,13 @@ OPERATION_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/projects/projects/{code}"): Rule("projects", scope_filtered=True),
     ("GET", "/projects/dashboard"): Rule("projects", scope_filtered=True),
     ("GET", "/projects/map"): Rule("projects", scope_filtered=True),
+    # user administration: `bilim.accounts.users` filters the accounts to the caller's subtree and
+    # checks every scope it is given (in the body, which this table does not see)
+    **{(m, p): Rule("users", scope_filtered=True) for m, p in [
+        ("GET", "/users"), ("POST", "/users"), ("GET", "/users/{username}"), ("PATCH", "/users/{username}"),
+        ("POST", "/users/{username}/deactivate"), ("POST", "/users/{username}/activate"),
+        ("POST", "/users/{username}/password"), ("GET", "/users/{username}/tokens"),
+        ("POST", "/users/{username}/tokens"), ("DELETE", "/users/{username}/tokens/{prefix}")]},
 }
 
 

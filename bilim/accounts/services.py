@@ -1,4 +1,8 @@
-"""Accounts: API tokens (issue, check, revoke) and user preferences."""
+"""Accounts: API tokens (issue, check, revoke) and user preferences.
+
+User administration (add, role and scope, deactivate, passwords, tokens for others) is
+`bilim.accounts.users`, which checks who may do it and calls the token functions here.
+"""
 
 from __future__ import annotations
 
@@ -102,10 +106,14 @@ def touch_used_tokens(**_signal: object) -> None:
 
 
 @transaction.atomic
-def revoke_token(token: ApiToken, actor: str = "") -> None:
+def revoke_token(token: ApiToken, actor: str) -> None:
+    """Revoke `token`; `actor` (who did it) is required: an anonymous revocation is no audit trail."""
+    if not actor:
+        raise ValueError("revoke_token needs the actor who revokes the token")
     token.revoked = timezone.now()
     token.save(update_fields=["revoked"])
-    audit.record(actor, "accounts.token_revoke", "ApiToken", token.pk, None, {"prefix": token.prefix})
+    audit.record(actor, "accounts.token_revoke", "ApiToken", token.pk, None,
+                 {"user": token.user.username, "name": token.name, "prefix": token.prefix})
 
 
 @transaction.atomic

@@ -44,7 +44,9 @@ def records(request, filters: Query[AuditFilters]):
     return selectors.audit_list(filters.dict())
 
 
-@router.get("/verify", summary="Check the hash chain; reports the first broken record")
+@router.get("/verify", summary="Check the chain (hashes, links, signatures, checkpoints, value history); "
+                               "reports the first broken record")
 def verify(request) -> dict[str, Any]:
     r = audit.verify()
-    return {"ok": r.ok, "checked": r.checked, "first_bad_id": r.first_bad_id, "reason": r.reason}
+    return {"ok": r.ok, "checked": r.checked, "first_bad_id": r.first_bad_id, "reason": r.reason,
+            "checkpoints": r.checkpoints, "values": r.values}

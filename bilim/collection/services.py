@@ -2,7 +2,8 @@
 
 Both paths apply the rules of `collection.validation`, keep a `DataValueAudit` row for every value
 that changes (old and new value, who, when, which batch) and append to the hash-chained audit trail:
-one record per single save, one per import batch.
+one record per single save, one per import batch. Each record names its batch of value history, whose
+digest is chained with it (`bilim.audit.services`), so the history cannot be edited unseen.
 
 Single saves use optimistic concurrency: the caller states the `version` it read (None when it saw no
 value); if someone else changed the value in between, `ConflictError` says so and nothing is written.
@@ -101,11 +102,12 @@ def save_value(*, data_element: str | DataElement, period: str, org_unit: str | 
         if version is not None:
             raise ConflictError(f"{label} was deleted by someone else after you read it (version {version})")
         obj = DataValue.objects.create(**key, value=checked.value, comment=comment, stored_by=actor, version=1)
+        batch = new_batch_id()
         DataValueAudit.objects.create(data_element_code=de_code, period=checked.period.code,
                                       org_unit_code=ou_code, disaggregation=dis, action=DataValueAudit.Action.CREATE,
-                                      old_value=None, new_value=checked.value, by=actor)
+                                      old_value=None, new_value=checked.value, by=actor, batch=batch)
         audit.record(actor, "collection.save_value", "DataValue", label, None,
-                     {"value": checked.value, "comment": comment, "version": 1})
+                     {"value": checked.value, "comment": comment, "version": 1}, values_batch=batch)
         return obj
     if version is None:
         raise ConflictError(f"{label} already has a value ({current.value:g}, version {current.version}); "
@@ -120,12 +122,13 @@ def save_value(*, data_element: str | DataElement, period: str, org_unit: str | 
         value=checked.value, comment=comment, stored_by=actor, updated=now, version=version + 1)
     if not updated:  # a concurrent writer won between the read and the write (no row locks on SQLite)
         raise ConflictError(f"{label} was changed by someone else while you saved it", current)
+    batch = new_batch_id()
     DataValueAudit.objects.create(data_element_code=de_code, period=checked.period.code, org_unit_code=ou_code,
                                   disaggregation=dis, action=DataValueAudit.Action.UPDATE,
-                                  old_value=current.value, new_value=checked.value, by=actor)
+                                  old_value=current.value, new_value=checked.value, by=actor, batch=batch)
     audit.record(actor, "collection.save_value", "DataValue", label,
                  {"value": current.value, "comment": current.comment, "version": version},
-                 {"value": checked.value, "comment": comment, "version": version + 1})
+                 {"value": checked.value, "comment": comment, "version": version + 1}, values_batch=batch)
     current.refresh_from_db()
     return current
 
@@ -147,11 +150,13 @@ def delete_value(*, data_element: str | DataElement, period: str, org_unit: str 
     if current.version != version or not DataValue.objects.filter(pk=current.pk, version=version).delete()[0]:
         raise ConflictError(f"{label} was changed after you read it (you read version {version}, it is now "
                             f"version {current.version}, value {current.value:g})", current)
+    batch = new_batch_id()
     DataValueAudit.objects.create(data_element_code=de_code, period=checked.period.code, org_unit_code=ou_code,
                                   disaggregation=dis, action=DataValueAudit.Action.DELETE,
-                                  old_value=current.value, new_value=None, by=actor)
+                                  old_value=current.value, new_value=None, by=actor, batch=batch)
     audit.record(actor, "collection.delete_value", "DataValue", label,
-                 {"value": current.value, "comment": current.comment, "version": version}, None)
+                 {"value": current.value, "comment": current.comment, "version": version}, None,
+                 values_batch=batch)
 
 
 # --- bulk writes -------------------------------------------------------------------------------------
@@ -317,7 +322,8 @@ def write_values(res: ResolvedValues, *, actor: str = "", batch: str = "", dry_r
             audit.record(actor, "collection.import", "DataValueBatch", batch, None,
                          {"source": source, "created": counts.created, "updated": counts.updated,
                           "unchanged": counts.unchanged,
-                          "partitions": [f"{de_code_of[de]}/{pe}" for de, pe in parts][:100]})
+                          "partitions": [f"{de_code_of[de]}/{pe}" for de, pe in parts][:100]},
+                         values_batch=batch)
         if vendor != "postgresql":
             for t in (t_match, t_stage, t_combo, t_parts):
                 cur.execute(f"DROP TABLE IF EXISTS {t}")

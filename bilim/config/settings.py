@@ -15,11 +15,16 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from bilim.config.private import open_private, tighten
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(os.environ.get("BILIM_DATA_DIR", BASE_DIR / "var")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = os.environ.get("BILIM_DEBUG", "1") == "1"
+# A demonstration installation (public demo passwords allowed: `bilim ensure_demo_admin`). Development
+# settings are one; a demo served with production settings says so with BILIM_DEMO=1.
+BILIM_DEMO = os.environ.get("BILIM_DEMO", "1" if DEBUG else "0") == "1"
 
 
 def _secret_key() -> str:
@@ -32,7 +37,12 @@ def _secret_key() -> str:
         raise ImproperlyConfigured("SECRET_KEY must be set when BILIM_DEBUG=0")
     path = DATA_DIR / "dev-secret-key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
+        try:
+            with open_private(path, "x") as f:
+                f.write(secrets.token_urlsafe(50))
+        except FileExistsError:  # another process wrote it first
+            pass
+    tighten(path)  # keys written by older versions were 0644
     return path.read_text().strip()
 
 
@@ -121,9 +131,15 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Every password set through Bilim (pages, API, `bilim users`) passes these: at least 10 characters,
+# not a common password, not all digits, not close to the user's name or e-mail.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": int(os.environ.get("BILIM_PASSWORD_MIN_LENGTH", "10"))}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+     "OPTIONS": {"user_attributes": ("username", "first_name", "last_name", "email")}},
 ]
 # Login throttling (counted in the database, shared by all workers): 5 failed passwords for one
 # username from one address lock that pair, 30 from one address lock the address, for 15 minutes.
@@ -176,6 +192,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("BILIM_LOG_LEVEL", "WARNING")},
 }
+
+# The audit chain's MAC key (bilim.audit.keys): BILIM_AUDIT_KEY, else a 0600 file created on first use.
+BILIM_AUDIT_KEY = os.environ.get("BILIM_AUDIT_KEY", "")
+BILIM_AUDIT_KEY_FILE = os.environ.get("BILIM_AUDIT_KEY_FILE", str(DATA_DIR / "audit-key"))
+# A signed periodic checkpoint of the audit chain every this many records.
+BILIM_AUDIT_CHECKPOINT_EVERY = int(os.environ.get("BILIM_AUDIT_CHECKPOINT_EVERY", "1000"))
 
 # Analytics warehouse (DuckDB file) lives in the data directory.
 BILIM_WAREHOUSE_PATH = Path(os.environ.get("BILIM_WAREHOUSE", DATA_DIR / "warehouse.duckdb"))

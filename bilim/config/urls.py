@@ -12,5 +12,6 @@ urlpatterns = [
     path("collection/", include("bilim.approval.urls")),
     path("exchange/", include("bilim.exchange.urls")),
     path("audit/", include("bilim.audit.urls")),
+    path("accounts/", include("bilim.accounts.urls")),
     path("", include("bilim.web.urls")),
 ]

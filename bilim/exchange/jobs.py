@@ -9,6 +9,8 @@ poll reads in this process, and reaches the row when the transaction ends.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import uuid
 from typing import Any
@@ -47,7 +49,7 @@ def live_progress(job: ImportJob) -> tuple[int, str]:
 
 def start(data: bytes, name: str, *, dry_run: bool, user=None, unit_allowed=None, readable=None) -> ImportJob:
     job = ImportJob.objects.create(user=user if getattr(user, "pk", None) else None, file_name=name[:255],
-                                   size=len(data), dry_run=dry_run)
+                                   size=len(data), dry_run=dry_run, runner=this_runner())
     actor = getattr(user, "username", "") or ""
     if INLINE:
         run(job.pk, data, name, dry_run, actor, unit_allowed, readable)
@@ -93,6 +95,54 @@ def run(job_id: uuid.UUID, data: bytes, name: str, dry_run: bool, actor: str, un
                                                finished_at=timezone.now())
     with _live_lock:
         _live.pop(job_id, None)
+
+
+def this_runner() -> str:
+    """'host:pid' of this process, stored on the jobs its threads run."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _runner_gone(runner: str) -> bool:
+    """True when `runner` names a process of this host that no longer exists. A job without a runner
+    (created before runners were recorded) cannot be judged: the next server start fails it."""
+    host, _, pid = runner.rpartition(":")
+    if not host or not pid.isdigit():
+        return False
+    if host != socket.gethostname():
+        return False  # another machine's job: only that machine can tell
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, under another account
+        return False
+    return False
+
+
+INTERRUPTED_REPORT = {"ok": False, "interrupted": True,
+                      "summary": "the import was interrupted: the process running it stopped; nothing was written",
+                      "errors": []}
+
+
+def fail_interrupted(*, all_unfinished: bool = False) -> int:
+    """Mark as failed the jobs that can no longer finish; returns how many.
+
+    Jobs run in threads of the web process that accepted the upload, and their import is one
+    transaction, so a job whose process died (a crash, a killed worker, a restart) wrote nothing and
+    would otherwise stay "running / writing 50 %" forever. `all_unfinished` (at `bilim serve`
+    start, before any worker runs): every queued or running job; otherwise only those whose process
+    on this host is gone (a worker starting, or a page polling the job).
+    """
+    unfinished = ImportJob.objects.filter(status__in=(ImportJob.Status.QUEUED, ImportJob.Status.RUNNING))
+    ids = [pk for pk, runner in unfinished.values_list("pk", "runner") if all_unfinished or _runner_gone(runner)]
+    if not ids:
+        return 0
+    n = ImportJob.objects.filter(pk__in=ids, status__in=(ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)) \
+        .update(status=ImportJob.Status.FAILED, progress=100, stage="interrupted", report=INTERRUPTED_REPORT,
+                finished_at=timezone.now())
+    if n:
+        log.warning("marked %d interrupted import job(s) as failed", n)
+    return n
 
 
 def refresh_after(report: ImportReport) -> str | None:

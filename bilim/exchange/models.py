@@ -29,6 +29,8 @@ class ImportJob(models.Model):
     progress = models.PositiveSmallIntegerField(default=0, help_text=_("Percent done"))
     stage = models.CharField(max_length=32, blank=True)
     report = models.JSONField(null=True, blank=True)
+    # "host:pid" of the process whose thread runs the job: a job whose process is gone was interrupted
+    runner = models.CharField(max_length=128, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -48,6 +48,8 @@ def _job_for(request, job_id) -> ImportJob:
     job = get_object_or_404(ImportJob, pk=job_id)
     if job.user_id != request.user.pk and not request.user.is_superuser:
         raise Http404
+    if not job.finished and job.runner != jobs.this_runner() and jobs.fail_interrupted():
+        job.refresh_from_db()  # its process died: the page says so instead of polling forever
     return job
 
 

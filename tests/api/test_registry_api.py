@@ -65,7 +65,7 @@ def test_token_auth_and_revocation(client, mini_registry):
     key = issue_token(user, "test")
     ok = client.get("/api/v1/orgunits/KZ", HTTP_AUTHORIZATION=f"Bearer {key}")
     assert ok.status_code == 200
-    revoke_token(ApiToken.objects.get(user=user))
+    revoke_token(ApiToken.objects.get(user=user), actor="test")
     assert client.get("/api/v1/orgunits/KZ", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 401
 
 

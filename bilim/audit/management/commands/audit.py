@@ -1,4 +1,6 @@
-"""`bilim audit verify` — walk the hash chain; exit 1 and name the first bad record when it is broken.
+"""`bilim audit verify` — check the chain (links, hashes, MACs under the audit key, the signed head and
+checkpoints, the value history); exit 1 and name the first bad record when it is broken.
+`bilim audit checkpoint` — leave a signed checkpoint at the end of the chain now (e.g. daily from cron).
 `bilim audit list` — recent records, filtered.
 
 With `--user USERNAME` (or BILIM_USER; `bilim.accounts.cli`) both need the role's `audit` read, as
@@ -21,7 +23,9 @@ class Command(UserCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("verify", help="Check every record's hash and link; exit 1 if the chain is broken")
+        sub.add_parser("verify", help="Check every record's hash, link and signature, the checkpoints and the "
+                                      "value history; exit 1 if the chain is broken")
+        sub.add_parser("checkpoint", help="Write a signed checkpoint at the end of the chain now")
         lst = sub.add_parser("list", help="Recent records, newest first")
         lst.add_argument("--actor")
         lst.add_argument("--action", dest="action_filter")
@@ -36,7 +40,13 @@ class Command(UserCommand):
             if not result.ok:
                 raise CommandError(f"audit chain BROKEN at record #{result.first_bad_id} "
                                    f"(after {result.checked} checked): {result.reason}", returncode=1)
-            self.stdout.write(f"audit chain OK: {result.checked} records verified")
+            self.stdout.write(f"audit chain OK: {result.checked} records verified, {result.checkpoints} "
+                              f"checkpoint(s), {result.values} value history rows")
+            return
+        if opts["action"] == "checkpoint":
+            self.access.require("audit", "write")
+            cp = audit.checkpoint()
+            self.stdout.write(f"checkpoint written at record #{cp.position} ({cp.count} records): {cp.mac}")
             return
         qs = selectors.audit_list({"actor": opts["actor"], "action": opts["action_filter"],
                                    "object_type": opts["object_type"], "object_id": opts["object_id"]})

@@ -30,6 +30,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["workers"] < 1 or opts["threads"] < 1:
             raise CommandError("--workers and --threads must be at least 1")
+        from bilim.exchange import jobs
+
+        # nothing serves yet: every unfinished upload job was interrupted by the last stop or crash
+        if n := jobs.fail_interrupted(all_unfinished=True):
+            self.stdout.write(f"{n} upload job(s) interrupted by the last stop marked as failed")
         self.stdout.write(f"Bilim on http://{opts['addr']}/  (Ctrl-C to stop)")
         self.stdout.flush()
         if opts["dev"]:
@@ -40,7 +45,20 @@ class Command(BaseCommand):
         connections.close_all()  # nothing inherited by the forked workers
         _Gunicorn({"bind": opts["addr"], "workers": opts["workers"], "threads": opts["threads"],
                    "worker_class": "gthread", "backlog": 2048, "timeout": opts["timeout"],
-                   "graceful_timeout": 30, "accesslog": "-", "errorlog": "-", "loglevel": "warning"}).run()
+                   "graceful_timeout": 30, "accesslog": "-", "errorlog": "-", "loglevel": "warning",
+                   "post_worker_init": _worker_started}).run()
+
+
+def _worker_started(worker: Any) -> None:
+    """A worker (re)started, perhaps replacing one that died: fail the jobs of processes that are gone."""
+    from bilim.exchange import jobs
+
+    try:
+        jobs.fail_interrupted()
+    finally:
+        from django.db import connection
+
+        connection.close()
 
 
 def _application() -> Any:
