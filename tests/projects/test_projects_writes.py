@@ -96,3 +96,39 @@ def test_outside_scope_is_refused(reg, project, client_as):
     with pytest.raises(PermissionDenied):
         services.add_stage(project, "design", D(2024, 1, 1), D(2024, 4, 1), user=other)
     assert not project.stages.exists()
+
+
+API = "/api/v1/projects"
+
+
+def test_api_programme_project_stage_and_timeline(reg, client_as):
+    c = client_as("region", reg["abai"])
+    js = {"content_type": "application/json"}
+    assert c.post(API + "/programmes", {"code": "PR", "title_kk": "Бағдарлама", "owner": "KZ-10",
+                                        "start_year": 2024, "end_year": 2026}, **js).status_code == 201
+    r = c.post(API + "/projects", {"code": "P-2", "type": "station", "title_kk": "Станция", "territory": "KZ-63-001",
+                                   "programme": "PR", "places": 40}, **js)
+    assert r.status_code == 201, r.content
+    r = c.post(API + "/projects/P-2/stages", {"kind": "construction", "planned_start": "2024-01-01",
+                                              "planned_end": "2024-06-30", "actual_start": "2024-01-10"}, **js)
+    assert r.status_code == 201 and r.json()["stages"][0]["schedule"] == "behind"
+    sid = r.json()["stages"][0]["id"]
+    r = c.patch(f"{API}/projects/P-2/stages/{sid}", {"actual_end": "2024-07-20"}, **js)
+    assert r.status_code == 200 and r.json()["stages"][0]["schedule"] == "finished_late"
+    assert r.json()["schedule"] == "finished_late" and r.json()["programme_code"] == "PR"
+    bad = c.patch(f"{API}/projects/P-2/stages/{sid}", {"actual_end": "2023-01-01"}, **js)
+    assert bad.status_code == 400 and bad.json()["message"].startswith("actual_end:")
+    assert c.put(API + "/projects/P-2/budget/2024", {"planned": "100.50", "spent": "-1"}, **js).status_code == 422
+    assert c.put(API + "/projects/P-2/budget/2024", {"planned": "100.50"}, **js).json()["planned"] == 100.5
+    assert c.post(API + "/projects", {"code": "P-3", "type": "castle", "title_kk": "т", "territory": "KZ-63-001"},
+                  **js).json()["message"].startswith("type:")
+    tl = c.get(API + "/timeline").json()
+    assert [r["code"] for r in tl["rows"]] == ["P-2"] and tl["rows"][0]["stages"][0]["actual_width"] > 0
+    assert c.get(API + "/programmes").json()[0]["projects"] == 1
+    other = client_as("region", reg["east"])
+    assert other.post(f"{API}/projects/P-2/stages", {"kind": "design", "planned_start": "2024-01-01",
+                                                     "planned_end": "2024-02-01"}, **js).status_code == 403
+    assert c.delete(f"{API}/projects/P-2/stages/{sid}").status_code == 204
+    assert c.delete(API + "/projects/P-2/budget/2024").status_code == 204
+    assert c.delete(API + "/projects/P-2").status_code == 204
+    assert c.delete(API + "/programmes/PR").status_code == 204
