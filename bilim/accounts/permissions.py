@@ -267,6 +267,32 @@ OPERATION_RULES: dict[tuple[str, str], Rule] = {
         ("POST", "/users/{username}/deactivate"), ("POST", "/users/{username}/activate"),
         ("POST", "/users/{username}/password"), ("GET", "/users/{username}/tokens"),
         ("POST", "/users/{username}/tokens"), ("DELETE", "/users/{username}/tokens/{prefix}")]},
+    # governance and projects writes: the services check the units of the body (organizer,
+    # responsible body, territory, owner) against the caller's scope and refuse outside it (403)
+    **{(m, p): Rule("governance", WRITE, scope_filtered=True) for m, p in (
+        ("POST", "/governance/meetings"), ("PATCH", "/governance/meetings/{code}"),
+        ("DELETE", "/governance/meetings/{code}"),
+        ("POST", "/governance/meetings/{code}/participants"), ("POST", "/governance/meetings/{code}/agenda"),
+        ("POST", "/governance/meetings/{code}/reports"), ("POST", "/governance/meetings/{code}/proposals"),
+        ("DELETE", "/governance/meetings/{code}/participants/{item_id}"),
+        ("DELETE", "/governance/meetings/{code}/agenda/{item_id}"),
+        ("DELETE", "/governance/meetings/{code}/reports/{item_id}"),
+        ("DELETE", "/governance/meetings/{code}/proposals/{item_id}"),
+        ("POST", "/governance/instructions"), ("PATCH", "/governance/instructions/{code}"),
+        ("DELETE", "/governance/instructions/{code}"), ("POST", "/governance/instructions/{code}/status"),
+        ("POST", "/governance/instructions/{code}/extensions"), ("POST", "/governance/instructions/{code}/reports"),
+    )},
+    **{(m, p): Rule("projects", WRITE, scope_filtered=True) for m, p in (
+        ("POST", "/projects/programmes"), ("PATCH", "/projects/programmes/{code}"),
+        ("DELETE", "/projects/programmes/{code}"),
+        ("POST", "/projects/projects"), ("PATCH", "/projects/projects/{code}"),
+        ("DELETE", "/projects/projects/{code}"), ("POST", "/projects/projects/{code}/status"),
+        ("PUT", "/projects/projects/{code}/budget/{year}"), ("DELETE", "/projects/projects/{code}/budget/{year}"),
+        ("POST", "/projects/projects/{code}/stages"), ("PATCH", "/projects/projects/{code}/stages/{stage_id}"),
+        ("DELETE", "/projects/projects/{code}/stages/{stage_id}"),
+    )},
+    ("GET", "/projects/programmes"): Rule("projects", scope_filtered=True),
+    ("GET", "/projects/timeline"): Rule("projects", scope_filtered=True),
 }
 
 

@@ -12,10 +12,11 @@ from ninja.errors import HttpError
 
 from bilim.authority.api import parse_date
 
-from . import selectors
+from . import api_writes, selectors
 from .models import Instruction, Meeting, Status
 
 router = Router(tags=["governance"])
+api_writes.register(router)  # first: the read path /instructions/{path:code} would swallow theirs
 
 
 @router.get("/meetings", summary="Collegium and akimat meetings, newest first")

@@ -12,10 +12,11 @@ from ninja.errors import HttpError
 
 from bilim.authority.api import parse_date
 
-from . import selectors
+from . import api_writes, selectors
 from .models import Project, ProjectStatus, ProjectType
 
 router = Router(tags=["projects"])
+api_writes.register(router)
 
 
 def _check_choice(name: str, value: str | None, allowed: list[str]) -> None:

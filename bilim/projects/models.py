@@ -24,6 +24,8 @@ class ProjectType(models.TextChoices):
     DEMOLITION_REBUILD = "demolition_rebuild", _("Demolition and rebuilding")
     MODERNIZATION = "modernization", _("Modernization")
     SPORTS_GROUND = "sports_ground", _("Renovation of sports grounds")
+    DEMOLITION = "demolition", _("Demolition")
+    STATION = "station", _("Young naturalists' and tourists' stations")
     EQUIPMENT = "equipment", _("Equipment")
 
 
@@ -47,6 +49,40 @@ PROJECT_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
+class Programme(models.Model):
+    """A capital programme (e.g. the development of additional education in Almaty): a frame of years
+    and an owner for the projects it carries; its money is the sum of its projects' budget lines."""
+
+    code = models.CharField(max_length=40, unique=True)
+    title_kk = models.CharField(max_length=500)
+    title_ru = models.CharField(max_length=500, blank=True)
+    title_en = models.CharField(max_length=500, blank=True)
+    owner = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="programmes",
+                              help_text=_("The body or territory running the programme"))
+    start_year = models.PositiveSmallIntegerField()
+    end_year = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("capital programme")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    @property
+    def title(self) -> str:
+        return localized(self, "title")
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.start_year is not None and not 1991 <= self.start_year <= 2100:
+            errors["start_year"] = _("Year out of range.")
+        if self.end_year is not None and self.start_year is not None and self.end_year < self.start_year:
+            errors["end_year"] = _("A programme ends in or after the year it starts.")
+        if errors:
+            raise ValidationError(errors)
+
+
 class Project(models.Model):
     code = models.CharField(max_length=40, unique=True)
     type = models.CharField(max_length=20, choices=ProjectType.choices, db_index=True)
@@ -61,6 +97,8 @@ class Project(models.Model):
     organizations = models.ManyToManyField(OrgUnit, blank=True, related_name="projects")
     instruction = models.ForeignKey("governance.Instruction", null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="projects")
+    programme_ref = models.ForeignKey(Programme, null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="projects")
     programme_kk = models.CharField(max_length=500, blank=True)
     programme_ru = models.CharField(max_length=500, blank=True)
     programme_en = models.CharField(max_length=500, blank=True)
@@ -89,6 +127,9 @@ class Project(models.Model):
 
     @property
     def programme(self) -> str:
+        """The programme's title (its record, else the free text the project was registered with)."""
+        if self.programme_ref_id is not None:
+            return self.programme_ref.title
         return localized(self, "programme")
 
     def clean(self) -> None:
@@ -187,3 +228,87 @@ class StatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.from_status} → {self.to_status}"
+
+
+class Schedule(models.TextChoices):
+    """Where a stage (or a project) stands against its plan on a day."""
+
+    NOT_STARTED = "not_started", _("Not started")
+    ON_SCHEDULE = "on_schedule", _("On schedule")
+    BEHIND = "behind", _("Behind schedule")
+    ON_TIME = "finished_on_time", _("Finished on time")
+    LATE = "finished_late", _("Finished late")
+
+
+class Stage(models.Model):
+    """A stage of the works with its planned and actual dates (the timeline's bars).
+
+    "Behind schedule now" (not finished though its planned end has passed, or not started though its
+    planned start has) is a state of today that the stage can still leave by finishing; "finished
+    late" is history: it finished after its planned end. Both are computed for the day asked."""
+
+    class StageKind(models.TextChoices):
+        DESIGN = "design", _("Design")
+        DEMOLITION = "demolition", _("Demolition")
+        CONSTRUCTION = "construction", _("Construction")
+        COMMISSIONING = "commissioning", _("Commissioning")
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="stages")
+    kind = models.CharField(max_length=14, choices=StageKind.choices)
+    planned_start = models.DateField()
+    planned_end = models.DateField()
+    actual_start = models.DateField(null=True, blank=True)
+    actual_end = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["project_id", "planned_start", "id"]
+        constraints = [models.UniqueConstraint(fields=["project", "kind"], name="stage_kind_per_project")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.planned_start}–{self.planned_end}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.planned_start and self.planned_end and self.planned_end < self.planned_start:
+            errors["planned_end"] = _("The planned end cannot precede the planned start.")
+        if self.actual_end and not self.actual_start:
+            errors["actual_start"] = _("A stage that has finished has started: give the actual start.")
+        if self.actual_start and self.actual_end and self.actual_end < self.actual_start:
+            errors["actual_end"] = _("The actual end cannot precede the actual start.")
+        if errors:
+            raise ValidationError(errors)
+
+    def schedule(self, day: dt.date | None = None) -> str:
+        day = day or dt.date.today()
+        if self.actual_end is not None and self.actual_end <= day:
+            return Schedule.LATE if self.actual_end > self.planned_end else Schedule.ON_TIME
+        if self.planned_end < day:
+            return Schedule.BEHIND
+        started = self.actual_start is not None and self.actual_start <= day
+        if not started:
+            return Schedule.BEHIND if self.planned_start < day else Schedule.NOT_STARTED
+        return Schedule.ON_SCHEDULE
+
+    def delay_days(self, day: dt.date | None = None) -> int:
+        """Days past the planned end: finished late by, or overrunning by (0 when not late)."""
+        day = day or dt.date.today()
+        end = self.actual_end if self.actual_end is not None and self.actual_end <= day else day
+        return max(0, (end - self.planned_end).days)
+
+
+def project_schedule(stages: list[Stage], day: dt.date) -> str:
+    """A project's schedule from its stages: behind when a stage is behind now; once every stage has
+    finished, late when the works ended (the last actual end) after the planned end of the works (the
+    last planned end); otherwise on schedule (or not started while no stage has)."""
+    if not stages:
+        return Schedule.NOT_STARTED
+    states = [s.schedule(day) for s in stages]
+    if Schedule.BEHIND in states:
+        return Schedule.BEHIND
+    if all(st in (Schedule.ON_TIME, Schedule.LATE) for st in states):
+        finished = max(s.actual_end for s in stages if s.actual_end is not None)
+        return Schedule.LATE if finished > max(s.planned_end for s in stages) else Schedule.ON_TIME
+    if all(st == Schedule.NOT_STARTED for st in states):
+        return Schedule.NOT_STARTED
+    return Schedule.ON_SCHEDULE

@@ -48,7 +48,7 @@ from bilim.authority.selectors import unit_ref
 from bilim.registry import selectors as registry
 from bilim.registry.models import Kind, OrgType, OrgUnit
 
-from .models import Project, ProjectStatus, ProjectType
+from .models import Programme, Project, ProjectStatus, ProjectType, Schedule, Stage, project_schedule
 
 DeficitFn = Callable[[Sequence[str], dt.date], dict[str, dict[str, Any]]]
 
@@ -61,8 +61,8 @@ def region_of(unit: OrgUnit, day: dt.date) -> OrgUnit | None:
 
 
 def _projects() -> QuerySet[Project]:
-    return (Project.objects.select_related("territory", "instruction")
-            .prefetch_related("organizations", "budget_lines", "milestones"))
+    return (Project.objects.select_related("territory", "instruction", "programme_ref")
+            .prefetch_related("organizations", "budget_lines", "milestones", "stages"))
 
 
 # --- scope -----------------------------------------------------------------------------------------
@@ -153,7 +153,23 @@ def project_summary(p: Project, day: dt.date, region: OrgUnit | None = None,
         "delayed_milestones": _delayed(p, day),
         "instruction": p.instruction.code if p.instruction and show_instruction else None,
         "programme": p.programme,
+        "programme_code": p.programme_ref.code if p.programme_ref_id else None,
+        **_schedule(project_schedule(list(p.stages.all()), day)),
     }
+
+
+def _schedule(state: str) -> dict[str, str]:
+    return {"schedule": state, "schedule_label": str(Schedule(state).label)}
+
+
+def stage_dict(s: Stage, day: dt.date) -> dict[str, Any]:
+    """A stage with where it stands on `day` ("behind" now, or "finished_late": see `Stage`)."""
+    def iso(d: dt.date | None) -> str | None:
+        return d.isoformat() if d else None
+    return {"id": s.pk, "kind": s.kind, "kind_label": str(s.get_kind_display()),
+            "planned_start": s.planned_start.isoformat(), "planned_end": s.planned_end.isoformat(),
+            "actual_start": iso(s.actual_start), "actual_end": iso(s.actual_end), "note": s.note,
+            **_schedule(s.schedule(day)), "delay_days": s.delay_days(day)}
 
 
 def project_list(day: dt.date | None = None, region: str | None = None, type: str | None = None,
@@ -198,6 +214,7 @@ def project_detail(p: Project, day: dt.date | None = None, user=None) -> dict[st
                         "delayed": m.is_delayed(day), "delay_days": m.delay_days(day)} for m in p.milestones.all()]
     d["status_history"] = [{"date": c.date.isoformat(), "from": c.from_status, "to": c.to_status, "note": c.note}
                            for c in p.status_changes.all()]
+    d["stages"] = [stage_dict(s, day) for s in p.stages.all()]
     d["location"] = _location(p)
     if p.instruction and show_instruction:
         d["instruction"] = {"code": p.instruction.code, "text": p.instruction.text, "status": p.instruction.status}
@@ -488,3 +505,81 @@ def project_map(day: dt.date | None = None, region: str | None = None, user=None
         out.append({"code": p.code, "title": p.title, "type": p.type, "status": p.status,
                     "region": reg.code if reg else None, "places": p.places, **loc})
     return out
+
+
+# --- programmes and the timeline -------------------------------------------------------------------
+
+def programmes_for(user) -> QuerySet[Programme]:
+    """Programmes `user` sees: its owner in scope, or one of its projects visible."""
+    qs = Programme.objects.select_related("owner")
+    ids = _scope(user)
+    if ids is None:
+        return qs
+    visible = visible_project_ids(user) or set()
+    owned = {pk for pk, owner in qs.values_list("pk", "owner_id") if owner in ids}
+    carried = set(Project.objects.filter(pk__in=visible, programme_ref__isnull=False)
+                  .values_list("programme_ref_id", flat=True))
+    return qs.filter(pk__in=owned | carried)
+
+
+def programme_list(user=None) -> list[dict[str, Any]]:
+    out = []
+    for prog in programmes_for(user).prefetch_related("projects__budget_lines"):
+        projects = list(projects_for(user, prog.projects.all()))
+        planned = sum((b.planned for p in projects for b in p.budget_lines.all()), Decimal(0))
+        spent = sum((b.spent for p in projects for b in p.budget_lines.all()), Decimal(0))
+        out.append({"code": prog.code, "title": prog.title, "owner": unit_ref(prog.owner),
+                    "start_year": prog.start_year, "end_year": prog.end_year, "projects": len(projects),
+                    "planned": _money(planned), "spent": _money(spent), "execution_pct": _pct(spent, planned)})
+    return out
+
+
+def get_programme(code: str, user=None) -> Programme:
+    """The programme `code` (Programme.DoesNotExist if none); PermissionDenied when `user` may not see it."""
+    prog = Programme.objects.select_related("owner").get(code=code)
+    if not programmes_for(user).filter(pk=prog.pk).exists():
+        raise PermissionDenied(_("The programme %(code)s lies outside your scope.") % {"code": code})
+    return prog
+
+
+def timeline(day: dt.date | None = None, region: str | None = None, programme: str | None = None,
+             schedule: str | None = None, user=None) -> dict[str, Any]:
+    """The Gantt view: every project `user` sees that has stages, each with its stages' planned and
+    actual bars as fractions of the common time span, and where it stands on `day`."""
+    day = day or dt.date.today()
+    rows = []
+    for p in projects_for(user, _projects()):
+        stages = list(p.stages.all())
+        if not stages:
+            continue
+        if programme and (p.programme_ref is None or p.programme_ref.code != programme):
+            continue
+        reg = region_of(p.territory, day)
+        if region and (reg is None or reg.code != region):
+            continue
+        state = project_schedule(stages, day)
+        if schedule and state != schedule:
+            continue
+        rows.append({"code": p.code, "title": p.title, "region": unit_ref(reg), **_schedule(state),
+                     "stages": [stage_dict(s, day) for s in stages]})
+    dates = [dt.date.fromisoformat(v) for r in rows for s in r["stages"]
+             for v in (s["planned_start"], s["planned_end"], s["actual_start"], s["actual_end"]) if v]
+    dates.append(day)
+    start = dt.date(min(dates).year, 1, 1)
+    end = dt.date(max(dates).year + 1, 1, 1)
+    span = (end - start).days
+
+    def frac(text: str | None) -> float | None:
+        return round(100.0 * (dt.date.fromisoformat(text) - start).days / span, 3) if text else None
+    for r in rows:
+        for s in r["stages"]:
+            s["planned_left"] = frac(s["planned_start"])
+            s["planned_width"] = max(0.3, round(frac(s["planned_end"]) - s["planned_left"], 3))
+            if s["actual_start"]:
+                s["actual_left"] = frac(s["actual_start"])
+                s["actual_width"] = max(0.3, round(frac(s["actual_end"] or day.isoformat()) - s["actual_left"], 3))
+    rows.sort(key=lambda r: (min(s["planned_start"] for s in r["stages"]), r["code"]))
+    years = [{"year": y, "left": frac(dt.date(y, 1, 1).isoformat())} for y in range(start.year, end.year)]
+    counts = {k: sum(1 for r in rows if r["schedule"] == k) for k in Schedule.values}
+    return {"date": day.isoformat(), "start": start.isoformat(), "end": end.isoformat(), "rows": rows,
+            "years": years, "today_left": frac(day.isoformat()), "counts": counts}

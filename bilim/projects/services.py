@@ -18,13 +18,23 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from bilim.audit import services as audit
 from bilim.registry import selectors as registry
 from bilim.registry.models import Kind, OrgUnit
 
 from . import selectors
-from .models import PROJECT_TRANSITIONS, BudgetLine, Milestone, Project, ProjectStatus, StatusChange
+from .models import (
+    PROJECT_TRANSITIONS,
+    BudgetLine,
+    Milestone,
+    Programme,
+    Project,
+    ProjectStatus,
+    Stage,
+    StatusChange,
+)
 
 
 class ProjectError(ValidationError):
@@ -132,3 +142,176 @@ def change_status(project: Project, to: str, date: dt.date, note: str = "", acto
     audit.record(actor, "projects.status", "Project", project.code, {"status": frm},
                  {"status": to, "date": date.isoformat(), "note": note})
     return ch
+
+
+# --- programmes, project edits, stages (the write pages and the API) --------------------------------
+
+def _err(field: str, message: str) -> ProjectError:
+    """An error naming the field it is about (pages put it next to the field; the API names it)."""
+    return ProjectError({field: [message]})
+
+
+def _programme_write(user: Any, programme: Programme) -> None:
+    selectors.require_write(user, programme.code, programme.owner)
+
+
+PROJECT_FIELDS = ("type", "title_kk", "title_ru", "title_en", "description_kk", "description_ru", "description_en",
+                  "territory", "programme_ref", "places", "lat", "lon", "instruction")
+PROGRAMME_FIELDS = ("title_kk", "title_ru", "title_en", "owner", "start_year", "end_year")
+STAGE_FIELDS = ("kind", "planned_start", "planned_end", "actual_start", "actual_end", "note")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, OrgUnit | Programme):
+        return value.code
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if hasattr(value, "code"):
+        return value.code
+    return value
+
+
+def _snapshot(obj: Any, fields: Sequence[str]) -> dict[str, Any]:
+    return {f: _plain(getattr(obj, f)) for f in fields}
+
+
+@transaction.atomic
+def create_programme(code: str, title_kk: str, owner: OrgUnit, start_year: int, end_year: int, actor: str = "",
+                     user: Any = None, **fields: Any) -> Programme:
+    """Register a capital programme; the owner must be in the user's scope."""
+    selectors.require_write(user, code, owner)
+    if not code.strip():
+        raise _err("code", _("Give the programme a code."))
+    if Programme.objects.filter(code=code).exists():
+        raise _err("code", _("Programme %(code)s already exists.") % {"code": code})
+    p = Programme(code=code, title_kk=title_kk, owner=owner, start_year=start_year, end_year=end_year, **fields)
+    p.full_clean()
+    p.save()
+    audit.record(actor, "projects.programme_create", "Programme", code, None, _snapshot(p, PROGRAMME_FIELDS))
+    return p
+
+
+@transaction.atomic
+def update_programme(programme: Programme, actor: str = "", user: Any = None, **changes: Any) -> Programme:
+    programme = Programme.objects.select_for_update().get(pk=programme.pk)
+    _programme_write(user, programme)
+    unknown = set(changes) - set(PROGRAMME_FIELDS)
+    if unknown:
+        raise _err(sorted(unknown)[0], _("This field cannot be changed."))
+    if "owner" in changes:
+        selectors.require_write(user, programme.code, changes["owner"])
+    before = _snapshot(programme, PROGRAMME_FIELDS)
+    for k, v in changes.items():
+        setattr(programme, k, v)
+    programme.full_clean()
+    programme.save()
+    audit.record(actor, "projects.programme_update", "Programme", programme.code, before,
+                 _snapshot(programme, PROGRAMME_FIELDS))
+    return programme
+
+
+@transaction.atomic
+def delete_programme(programme: Programme, actor: str = "", user: Any = None) -> None:
+    """Delete a programme that carries no project (move or delete its projects first)."""
+    _programme_write(user, programme)
+    if programme.projects.exists():
+        raise _err("programme", _("Programme %(code)s still has projects; move or delete them first.")
+                   % {"code": programme.code})
+    before = _snapshot(programme, PROGRAMME_FIELDS)
+    code = programme.code
+    programme.delete()
+    audit.record(actor, "projects.programme_delete", "Programme", code, before, None)
+
+
+@transaction.atomic
+def update_project(project: Project, organizations: Sequence[OrgUnit] | None = None, actor: str = "",
+                   user: Any = None, **changes: Any) -> Project:
+    """Change a project's description, territory, programme, places or location (status has its own
+    workflow, `change_status`). A new territory must be in the user's scope too."""
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    selectors.require_write(user, project.code, project.territory)
+    unknown = set(changes) - set(PROJECT_FIELDS)
+    if unknown:
+        raise _err(sorted(unknown)[0], _("This field cannot be changed."))
+    if "territory" in changes:
+        selectors.require_write(user, project.code, changes["territory"])
+    before = _snapshot(project, PROJECT_FIELDS) | {"organizations": sorted(o.code for o in project.organizations.all())}
+    for k, v in changes.items():
+        setattr(project, k, v)
+    project.full_clean()
+    orgs = list(project.organizations.all()) if organizations is None else list(organizations)
+    _check_orgs(project.territory, orgs, dt.date.today())
+    project.save()
+    project.organizations.set(orgs)
+    after = _snapshot(project, PROJECT_FIELDS) | {"organizations": sorted(o.code for o in orgs)}
+    audit.record(actor, "projects.update", "Project", project.code, before, after)
+    return project
+
+
+@transaction.atomic
+def delete_project(project: Project, actor: str = "", user: Any = None) -> None:
+    """Delete a project registered by mistake: only while it is planned and nothing was spent on it;
+    a project under way is cancelled (`change_status`) so that its history stays."""
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    selectors.require_write(user, project.code, project.territory)
+    if project.status != ProjectStatus.PLANNED or project.budget_lines.filter(spent__gt=0).exists():
+        raise _err("status", _("Project %(code)s is under way or has spending; cancel it instead of deleting it.")
+                   % {"code": project.code})
+    code, before = project.code, _snapshot(project, PROJECT_FIELDS)
+    project.delete()
+    audit.record(actor, "projects.delete", "Project", code, before, None)
+
+
+@transaction.atomic
+def delete_budget_line(project: Project, year: int, actor: str = "", user: Any = None) -> None:
+    selectors.require_write(user, project.code, project.territory)
+    line = BudgetLine.objects.filter(project=project, year=year).first()
+    if line is None:
+        raise _err("year", _("Project %(code)s has no budget line for %(year)s.") % {"code": project.code, "year": year})
+    before = {"year": year, "planned": str(line.planned), "spent": str(line.spent)}
+    line.delete()
+    audit.record(actor, "projects.budget_delete", "Project", project.code, before, None)
+
+
+@transaction.atomic
+def add_stage(project: Project, kind: str, planned_start: dt.date, planned_end: dt.date,
+              actual_start: dt.date | None = None, actual_end: dt.date | None = None, note: str = "",
+              actor: str = "", user: Any = None) -> Stage:
+    """Add a stage (one per kind) with its planned and, if known, actual dates."""
+    selectors.require_write(user, project.code, project.territory)
+    if Stage.objects.filter(project=project, kind=kind).exists():
+        raise _err("kind", _("Project %(code)s already has a %(stage)s stage.")
+                   % {"code": project.code, "stage": Stage.StageKind(kind).label if kind in Stage.StageKind.values
+                      else kind})
+    stage = Stage(project=project, kind=kind, planned_start=planned_start, planned_end=planned_end,
+                  actual_start=actual_start, actual_end=actual_end, note=note)
+    stage.full_clean()
+    stage.save()
+    audit.record(actor, "projects.stage_add", "Project", project.code, None, _snapshot(stage, STAGE_FIELDS))
+    return stage
+
+
+@transaction.atomic
+def update_stage(stage: Stage, actor: str = "", user: Any = None, **changes: Any) -> Stage:
+    """Change a stage's dates (e.g. an akimat records the actual start of construction)."""
+    stage = Stage.objects.select_for_update().select_related("project__territory").get(pk=stage.pk)
+    selectors.require_write(user, stage.project.code, stage.project.territory)
+    unknown = set(changes) - set(STAGE_FIELDS) - {"kind"}
+    if unknown or "kind" in changes:
+        raise _err(sorted(unknown | ({"kind"} & set(changes)))[0], _("This field cannot be changed."))
+    before = _snapshot(stage, STAGE_FIELDS)
+    for k, v in changes.items():
+        setattr(stage, k, v)
+    stage.full_clean()
+    stage.save()
+    audit.record(actor, "projects.stage_update", "Project", stage.project.code, before, _snapshot(stage, STAGE_FIELDS))
+    return stage
+
+
+@transaction.atomic
+def delete_stage(stage: Stage, actor: str = "", user: Any = None) -> None:
+    project = stage.project
+    selectors.require_write(user, project.code, project.territory)
+    before = _snapshot(stage, STAGE_FIELDS)
+    stage.delete()
+    audit.record(actor, "projects.stage_delete", "Project", project.code, before, None)

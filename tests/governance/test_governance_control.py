@@ -64,7 +64,7 @@ def test_overdue_is_computed_from_deadline_and_status(world, meeting):
 
 def test_workflow_transitions_are_enforced(world, meeting):
     ins = issue(world, meeting, "I1", D(2020, 6, 1))
-    with pytest.raises(GovernanceError, match="cannot go from 'new' to 'executed'"):
+    with pytest.raises(GovernanceError, match="cannot go from 'New' to 'Executed'"):
         services.change_status(ins, Status.EXECUTED, D(2019, 10, 1))
     services.change_status(ins, Status.IN_PROGRESS, D(2019, 10, 1))
     with pytest.raises(GovernanceError, match="execution report"):
