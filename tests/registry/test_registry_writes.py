@@ -167,3 +167,91 @@ def test_every_kind_goes_through_a_plan(tree):
                                                  "sources": ["R3"], "target": "R2"}))
     assert merged.details["target"] == "R2" and OrgUnit.objects.get(code="R3").closed == dt.date(2020, 1, 1)
     assert rsel.parent_on(tree.d2, dt.date(2020, 1, 1)).code == "R2"
+
+
+# --- the API -----------------------------------------------------------------------------------------
+
+def _post(client, url, body):
+    return client.post(url, body, content_type="application/json")
+
+
+def test_api_acts_crud_with_roles(tree, client_as):
+    ministry = client_as("ministry")
+    r = _post(ministry, "/api/v1/registry/acts", {"kind": "order", "number": "7", "date": "2024-05-01",
+                                                  "issuer": "Ministry", "title_en": "On kindergartens"})
+    assert r.status_code == 201, r.content
+    act_id = r.json()["id"]
+    assert ministry.patch(f"/api/v1/registry/acts/{act_id}", {"number": "7-a"},
+                          content_type="application/json").json()["number"] == "7-a"
+    listed = ministry.get("/api/v1/registry/acts?q=kindergartens").json()
+    assert [a["id"] for a in listed["items"]] == [act_id]
+    district = client_as("district", tree.d1)
+    assert district.get("/api/v1/registry/acts").status_code == 200
+    forbidden = _post(district, "/api/v1/registry/acts", {"kind": "order", "date": "2024-05-01", "issuer": "X",
+                                                          "title_en": "t"})
+    assert forbidden.status_code == 403 and forbidden.json()["code"] == "forbidden"
+    assert ministry.delete(f"/api/v1/registry/acts/{act_id}").status_code == 204
+    cited = ministry.delete(f"/api/v1/registry/acts/{tree.act.pk}")
+    assert cited.status_code == 400 and cited.json()["field"] == "act"
+    assert ministry.delete("/api/v1/registry/acts/99999999999").status_code == 404
+
+
+def test_api_bad_input_is_a_4xx_naming_the_field(tree, client_as):
+    c = client_as("ministry")
+    r = _post(c, "/api/v1/registry/acts", {"kind": "order", "date": "2024-02-30", "issuer": "X"})
+    assert r.status_code == 422 and "date" in str(r.json()["details"])
+    r = _post(c, "/api/v1/registry/events", {"kind": "move", "effective_date": "2015-01-01",
+                                             "legal_act": tree.act.pk, "unit": "S1", "parent": "NOPE"})
+    assert r.status_code == 400 and r.json()["field"] == "parent" and "NOPE" in r.json()["message"]
+    r = _post(c, "/api/v1/registry/events", {"kind": "move", "effective_date": "2015-01-01",
+                                             "legal_act": tree.act.pk, "unit": "S1", "parent": "D1"})
+    assert r.status_code == 400 and r.json()["field"] == "parent"
+    r = _post(c, "/api/v1/registry/events", {"kind": "move", "effective_date": "2015-01-01",
+                                             "legal_act": tree.act.pk, "unit": "S1\x00", "parent": "D2"})
+    assert r.status_code == 422
+    ru = client_as("ministry")
+    ru.user.language = "ru"
+    ru.user.save()
+    r = ru.post("/api/v1/registry/events", {"kind": "move", "effective_date": "2015-01-01",
+                                            "legal_act": tree.act.pk, "unit": "S1", "parent": "NOPE"},
+                content_type="application/json", HTTP_ACCEPT_LANGUAGE="ru")
+    assert r.status_code == 400 and "Нет" in r.json()["message"], r.json()
+
+
+def test_api_preview_then_apply_then_reverse(valued, client_as):
+    c = client_as("ministry")
+    body = {"kind": "move", "effective_date": "2015-01-01", "legal_act": valued.act.pk, "unit": "S1",
+            "parent": "D3"}
+    pv = _post(c, "/api/v1/registry/events/preview", body)
+    assert pv.status_code == 200, pv.content
+    assert pv.json()["changes"][0]["parent"] == {"from": "D1", "to": "D3"}
+    assert pv.json()["modes"]["current"]["values_total"] == 2
+    assert rsel.parent_on(valued.s1, D).code == "D1"
+    ev = _post(c, "/api/v1/registry/events", body)
+    assert ev.status_code == 201 and ev.json()["kind"] == "move"
+    assert rsel.parent_on(valued.s1, D).code == "D3"
+    assert AuditRecord.objects.filter(action="registry.move", actor=c.user.username).exists()
+    rev = _post(c, f"/api/v1/registry/events/{ev.json()['id']}/reversal",
+                {"effective_date": "2014-01-01", "legal_act": valued.act.pk})
+    assert rev.status_code == 400 and rev.json()["field"] == "effective_date"
+    rev = _post(c, f"/api/v1/registry/events/{ev.json()['id']}/reversal",
+                {"effective_date": "2016-01-01", "legal_act": valued.act.pk})
+    assert rev.status_code == 201 and rev.json()["reverses"] == ev.json()["id"]
+    got = c.get(f"/api/v1/registry/events/{ev.json()['id']}").json()
+    assert got["reversed_by"] == [rev.json()["id"]]
+
+
+def test_api_event_writes_are_refused_outside_role_and_scope(valued, client_as):
+    from bilim.accounts.models import User
+
+    body = {"kind": "move", "effective_date": "2015-01-01", "legal_act": valued.act.pk, "unit": "S1",
+            "parent": "D3"}
+    for role, scope in (("region", valued.r1), ("district", valued.d1), ("secretariat", None)):
+        r = _post(client_as(role, scope), "/api/v1/registry/events", body)
+        assert r.status_code == 403, role
+    # a ministry account limited to a region may not name units outside it
+    c = client_as("ministry", valued.r1)
+    r = _post(c, "/api/v1/registry/events", body)
+    assert r.status_code == 403 and "D3" in r.json()["message"]
+    assert rsel.parent_on(valued.s1, D).code == "D1"
+    assert User.objects.filter(role="ministry").count() == 1
