@@ -146,3 +146,59 @@ def revoke(delegation: Delegation, date: dt.date, act: LegalAct, reason_kk: str 
                  {"ends": delegation.valid_to.isoformat() if delegation.valid_to else None},
                  {"ends": date.isoformat(), "act": rev.legal_act.pk})
     return rev
+
+
+COMPETENCE_TEXT = ("name_kk", "name_ru", "name_en", "description_kk", "description_ru", "description_en", "sort_order")
+
+
+def _competence_snapshot(c: Competence) -> dict:
+    return {f: getattr(c, f) for f in COMPETENCE_TEXT}
+
+
+@transaction.atomic
+def update_competence(competence: Competence, actor: str = "", **fields) -> Competence:
+    """Correct a competence's names, descriptions or order; who holds it changes only by
+    `reassign_competence` (a new act), so its history is never rewritten here."""
+    before = _competence_snapshot(competence)
+    for name, value in fields.items():
+        if name not in COMPETENCE_TEXT:
+            raise _fail(name, _("This field cannot be changed; record a new assignment instead."))
+        setattr(competence, name, value)
+    competence.full_clean()
+    competence.save()
+    audit.record(actor, "authority.update_competence", "Competence", competence.code, before,
+                 _competence_snapshot(competence))
+    return competence
+
+
+@transaction.atomic
+def delete_competence(competence: Competence, actor: str = "") -> None:
+    """Delete a competence entered by mistake. One that was ever delegated is part of the record and
+    stays (its delegations cite acts and bodies); reassign it instead."""
+    n = competence.delegations.count()
+    if n:
+        raise _fail("code", _("%(code)s has %(n)s delegation(s) and cannot be deleted.")
+                    % {"code": competence.code, "n": n})
+    before = _competence_snapshot(competence) | {
+        "assignments": [(a.level, a.body_subtype, a.valid_from.isoformat()) for a in competence.assignments.all()]}
+    code = competence.code
+    competence.delete()
+    audit.record(actor, "authority.delete_competence", "Competence", code, before, None)
+
+
+DELEGATION_TEXT = ("note_kk", "note_ru", "note_en")
+
+
+@transaction.atomic
+def update_delegation_note(delegation: Delegation, actor: str = "", **fields) -> Delegation:
+    """Correct a delegation's note; what was granted (power, bodies, scope, dates, act) is never edited:
+    an early end is `revoke`, a new grant is `delegate`."""
+    before = {f: getattr(delegation, f) for f in DELEGATION_TEXT}
+    for name, value in fields.items():
+        if name not in DELEGATION_TEXT:
+            raise _fail(name, _("A delegation is never edited; revoke it and record a new one."))
+        setattr(delegation, name, value)
+    delegation.save(update_fields=[*fields] or None)
+    audit.record(actor, "authority.update_delegation", "Delegation", delegation.pk, before,
+                 {f: getattr(delegation, f) for f in DELEGATION_TEXT})
+    return delegation
