@@ -64,7 +64,8 @@ CAPABILITIES: dict[str, dict[str, frozenset[str]]] = {
     Role.ADMIN: {READ: _ALL, WRITE: _ALL},
     Role.MINISTRY: {
         READ: _ALL - {"users"},
-        WRITE: frozenset({"metadata", "data", "analytics", "governance", "authority", "projects"}),
+        # the ministry records restructurings and legal acts: the registry is national (see the rules below)
+        WRITE: frozenset({"registry", "metadata", "data", "analytics", "governance", "authority", "projects"}),
     },
     Role.REGION: {
         READ: frozenset({"registry", "metadata", "data", "analytics", "governance", "authority", "projects"}),
@@ -293,6 +294,29 @@ OPERATION_RULES: dict[tuple[str, str], Rule] = {
     )},
     ("GET", "/projects/programmes"): Rule("projects", scope_filtered=True),
     ("GET", "/projects/timeline"): Rule("projects", scope_filtered=True),
+    # registry writes: legal acts name no unit; events name their units in the body, and the endpoint
+    # checks every one against the caller's scope (bilim.registry.api.require_plan_units)
+    ("GET", "/registry/acts"): Rule("registry", scope_filtered=True),
+    ("POST", "/registry/acts"): Rule("registry", scope_filtered=True),
+    ("GET", "/registry/acts/{act_id}"): Rule("registry", scope_filtered=True),
+    ("PATCH", "/registry/acts/{act_id}"): Rule("registry", scope_filtered=True),
+    ("DELETE", "/registry/acts/{act_id}"): Rule("registry", scope_filtered=True),
+    ("GET", "/registry/events"): Rule("registry", scope_filtered=True),
+    ("GET", "/registry/events/{event_id}"): Rule("registry", scope_filtered=True),
+    ("POST", "/registry/events"): Rule("registry", scope_filtered=True),
+    ("POST", "/registry/events/preview"): Rule("registry", WRITE, scope_filtered=True),
+    ("POST", "/registry/events/{event_id}/reversal"): Rule("registry", scope_filtered=True),
+    ("POST", "/registry/events/{event_id}/reversal/preview"): Rule("registry", WRITE, scope_filtered=True),
+    # authority writes check the bodies and scopes named in the body (bilim.authority.api)
+    ("POST", "/authority/competences"): Rule("authority", scope_filtered=True),
+    ("PATCH", "/authority/competences/{code}"): Rule("authority", scope_filtered=True),
+    ("DELETE", "/authority/competences/{code}"): Rule("authority", scope_filtered=True),
+    ("POST", "/authority/competences/{code}/assignments"): Rule("authority", scope_filtered=True),
+    ("GET", "/authority/delegations"): Rule("authority", scope_filtered=True),
+    ("POST", "/authority/delegations"): Rule("authority", scope_filtered=True),
+    ("GET", "/authority/delegations/{delegation_id}"): Rule("authority", scope_filtered=True),
+    ("PATCH", "/authority/delegations/{delegation_id}"): Rule("authority", scope_filtered=True),
+    ("POST", "/authority/delegations/{delegation_id}/revocation"): Rule("authority", scope_filtered=True),
 }
 
 

@@ -113,7 +113,14 @@ def _missing(request, exc):
 
 @api.exception_handler(DjangoValidationError)
 def _invalid(request, exc: DjangoValidationError):
-    return _error(request, 400, "invalid", "; ".join(exc.messages))
+    """A rule of a service or a model: the message in the caller's language and, when the error names
+    its inputs (`ValidationError({field: [...]})`), `field` (the first) and `details` {field: [messages]}."""
+    if not hasattr(exc, "error_dict"):
+        return _error(request, 400, "invalid", "; ".join(exc.messages))
+    fields = exc.message_dict
+    text = "; ".join(f"{name}: {msg}" if name != "__all__" else msg for name, msgs in fields.items() for msg in msgs)
+    body = {"code": "invalid", "message": text, "field": next(iter(fields)), "details": fields}
+    return api.create_response(request, body, status=400)
 
 
 @api.exception_handler(ValueError)
@@ -156,6 +163,9 @@ def _mount_app_routers() -> None:
         router = getattr(module, "router", None)
         if router is not None:
             api.add_router(getattr(module, "PREFIX", "/" + app.split(".")[1]), router)
+        # an app may serve a second family of paths (the registry: /orgunits and /registry)
+        for prefix, extra in getattr(module, "EXTRA_ROUTERS", {}).items():
+            api.add_router(prefix, extra)
 
 
 _mount_app_routers()

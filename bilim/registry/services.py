@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from bilim.audit import services as audit
 
@@ -35,7 +36,17 @@ EK = Restructuring.EventKind
 
 
 class RegistryError(ValidationError):
-    """A restructuring that would break the registry's invariants; the message says which and why."""
+    """A restructuring that would break the registry's invariants; the message says which and why.
+
+    Raised with `_fail(field, ...)` by the event services, it names the input it concerns (`unit`,
+    `parent`, `body`, `effective_date`, ...: the names of `EventPlan` and of the API and page forms),
+    so the API answers with that field and a form shows the message beside it.
+    """
+
+
+def _fail(field: str | None, message: str) -> RegistryError:
+    """A translated rule violation about `field` (None: the event as a whole)."""
+    return RegistryError({field: [message]} if field else message)
 
 
 @dataclass
@@ -74,36 +85,40 @@ def _new_event(kind: str, date: dt.date, act: LegalAct, description: str, actor:
     return ev
 
 
-def _check_parent(unit: OrgUnit, parent: OrgUnit, date: dt.date) -> None:
+def _check_parent(unit: OrgUnit, parent: OrgUnit, date: dt.date, field: str = "parent") -> None:
     allowed = ALLOWED_PARENT_KINDS[unit.kind]
     if parent.kind not in allowed:
-        raise RegistryError(
-            f"{unit.code} ({unit.kind}) cannot be placed under {parent.code} ({parent.kind}); "
-            f"allowed parent kinds: {', '.join(sorted(allowed)) or 'none'}"
-        )
+        raise _fail(field, _("%(unit)s (%(kind)s) cannot be placed under %(parent)s (%(pkind)s); allowed parent "
+                             "kinds: %(allowed)s") % {"unit": unit.code, "kind": unit.kind, "parent": parent.code,
+                                                      "pkind": parent.kind, "allowed": ", ".join(sorted(allowed)) or "-"})
     if not parent.exists_on(date):
-        raise RegistryError(f"Parent {parent.code} does not exist on {date.isoformat()}")
+        raise _fail(field, _("Parent %(parent)s does not exist on %(date)s") % {"parent": parent.code,
+                                                                              "date": date.isoformat()})
     # no cycles: the new parent must not be the unit itself or one of its descendants on that date
     node: OrgUnit | None = parent
     seen = 0
     while node is not None and seen < 64:
         if node.pk == unit.pk:
-            raise RegistryError(f"Placing {unit.code} under {parent.code} would create a cycle")
+            raise _fail(field, _("Placing %(unit)s under %(parent)s would create a cycle")
+                        % {"unit": unit.code, "parent": parent.code})
         link = TerritorialRelation.objects.filter(unit=node, valid_from__lte=date).filter(
             _open_on(date)).select_related("parent").first()
         node = link.parent if link else None
         seen += 1
 
 
-def _check_body(unit: OrgUnit, body: OrgUnit, date: dt.date) -> None:
+def _check_body(unit: OrgUnit, body: OrgUnit, date: dt.date, field: str = "body") -> None:
     if body.kind != Kind.AUTHORITY:
-        raise RegistryError(f"Governing body {body.code} must be an authority, not a {body.kind}")
+        raise _fail(field, _("Governing body %(body)s must be an authority, not a %(kind)s")
+                    % {"body": body.code, "kind": body.kind})
     if unit.kind not in (Kind.ORGANIZATION, Kind.AUTHORITY):
-        raise RegistryError(f"Only organizations and authorities have a governing body, not a {unit.kind}")
+        raise _fail("units", _("Only organizations and authorities have a governing body, not a %(kind)s")
+                    % {"kind": unit.kind})
     if body.pk == unit.pk:
-        raise RegistryError(f"{unit.code} cannot govern itself")
+        raise _fail(field, _("%(unit)s cannot govern itself") % {"unit": unit.code})
     if not body.exists_on(date):
-        raise RegistryError(f"Governing body {body.code} does not exist on {date.isoformat()}")
+        raise _fail(field, _("Governing body %(body)s does not exist on %(date)s")
+                    % {"body": body.code, "date": date.isoformat()})
 
 
 def _open_on(date: dt.date):
@@ -117,19 +132,18 @@ def _switch(model: type[TerritorialRelation] | type[GoverningRelation], unit: Or
     """End the interval in force on `date` and, if `other` is given, start a new one from `date`."""
     later = model.objects.filter(unit=unit, valid_from__gt=date).order_by("valid_from").first()
     if later is not None:
-        raise RegistryError(
-            f"{unit.code} already has a change dated {later.valid_from.isoformat()}; an event dated "
-            f"{date.isoformat()} cannot be inserted before it. Record a new event instead."
-        )
+        raise _fail("effective_date", _("%(unit)s already has a change dated %(later)s; an event dated %(date)s "
+                                        "cannot be inserted before it. Record a new event instead.")
+                    % {"unit": unit.code, "later": later.valid_from.isoformat(), "date": date.isoformat()})
     current = model.objects.filter(unit=unit, valid_from__lte=date).filter(_open_on(date)).first()
     if current is not None:
         if current.valid_from == date:
-            raise RegistryError(
-                f"{unit.code} already changed on {date.isoformat()}; two changes of the same relation "
-                "on one day are not allowed"
-            )
+            raise _fail("effective_date", _("%(unit)s already changed on %(date)s; two changes of the same "
+                                            "relation on one day are not allowed")
+                        % {"unit": unit.code, "date": date.isoformat()})
         if other is not None and getattr(current, f"{other_field}_id") == other.pk:
-            raise RegistryError(f"{unit.code} is already under {other.code} on {date.isoformat()}")
+            raise _fail(other_field, _("%(unit)s is already under %(other)s on %(date)s")
+                        % {"unit": unit.code, "other": other.code, "date": date.isoformat()})
         current.valid_to = date
         current.save(update_fields=["valid_to"])
     if other is not None:
@@ -142,31 +156,37 @@ def check_intervals(unit: OrgUnit) -> None:
         links = list(model.objects.filter(unit=unit).order_by("valid_from"))
         for a, b in zip(links, links[1:], strict=False):
             if a.valid_to is None or a.valid_to > b.valid_from:
-                raise RegistryError(f"{unit.code}: {label} intervals overlap at {b.valid_from.isoformat()}")
+                raise _fail("effective_date", _("%(unit)s: %(relation)s intervals overlap at %(date)s")
+                            % {"unit": unit.code, "relation": label, "date": b.valid_from.isoformat()})
             if a.valid_to < b.valid_from:
-                raise RegistryError(
-                    f"{unit.code}: {label} has a gap {a.valid_to.isoformat()}..{b.valid_from.isoformat()} "
-                    "while the unit is open"
-                )
+                raise _fail("effective_date", _("%(unit)s: %(relation)s has a gap %(start)s..%(end)s while the "
+                                                "unit is open")
+                            % {"unit": unit.code, "relation": label, "start": a.valid_to.isoformat(),
+                               "end": b.valid_from.isoformat()})
         if model is TerritorialRelation and unit.kind != Kind.REPUBLIC and links:
             if unit.closed is None and links[-1].valid_to is not None:
-                raise RegistryError(f"{unit.code} is open but has no {label} after {links[-1].valid_to}")
+                raise _fail("effective_date", _("%(unit)s is open but has no %(relation)s after %(date)s")
+                            % {"unit": unit.code, "relation": label, "date": links[-1].valid_to.isoformat()})
 
 
-def _create_unit(spec: UnitSpec, date: dt.date, event: Restructuring) -> OrgUnit:
+def _create_unit(spec: UnitSpec, date: dt.date, event: Restructuring, field: str = "new_unit") -> OrgUnit:
     if OrgUnit.objects.filter(code=spec.code).exists():
-        raise RegistryError(f"Code {spec.code} is already used by another unit")
+        raise _fail(f"{field}.code", _("Code %(code)s is already used by another unit") % {"code": spec.code})
     unit = OrgUnit(code=spec.code, kind=spec.kind, name_kk=spec.name_kk, name_ru=spec.name_ru,
                    name_en=spec.name_en, opened=date, **spec.attrs)
-    unit.full_clean()
+    try:
+        unit.full_clean()
+    except ValidationError as e:
+        raise RegistryError({f"{field}.{k}": v for k, v in e.message_dict.items()}) from e
     if spec.parent is None and unit.kind != Kind.REPUBLIC:
-        raise RegistryError(f"{spec.code}: a {unit.kind} needs a territorial parent")
+        raise _fail(f"{field}.parent", _("%(code)s: a %(kind)s needs a territorial parent")
+                    % {"code": spec.code, "kind": unit.kind})
     unit.save()
     if spec.parent is not None:
-        _check_parent(unit, spec.parent, date)
+        _check_parent(unit, spec.parent, date, f"{field}.parent")
         TerritorialRelation.objects.create(unit=unit, parent=spec.parent, valid_from=date, event=event)
     if spec.governing_body is not None:
-        _check_body(unit, spec.governing_body, date)
+        _check_body(unit, spec.governing_body, date, f"{field}.governing_body")
         GoverningRelation.objects.create(unit=unit, body=spec.governing_body, valid_from=date, event=event)
     NameRecord.objects.create(unit=unit, valid_from=date, event=event, name_kk=unit.name_kk,
                               name_ru=unit.name_ru, name_en=unit.name_en)
@@ -193,21 +213,19 @@ def _governed_on(unit: OrgUnit, date: dt.date) -> list[OrgUnit]:
     return list(OrgUnit.objects.filter(pk__in=ids))
 
 
-def _close(unit: OrgUnit, date: dt.date, event: Restructuring) -> None:
+def _close(unit: OrgUnit, date: dt.date, event: Restructuring, field: str = "unit") -> None:
     if not unit.exists_on(date):
-        raise RegistryError(f"{unit.code} is not open on {date.isoformat()}")
+        raise _fail(field, _("%(unit)s is not open on %(date)s") % {"unit": unit.code, "date": date.isoformat()})
     kids = _children_on(unit, date)
     if kids:
-        raise RegistryError(
-            f"{unit.code} still has {len(kids)} child unit(s) on {date.isoformat()} (e.g. {kids[0].code}); "
-            "move or close them first"
-        )
+        raise _fail(field, _("%(unit)s still has %(n)s child unit(s) on %(date)s (e.g. %(example)s); move or "
+                             "close them first")
+                    % {"unit": unit.code, "n": len(kids), "date": date.isoformat(), "example": kids[0].code})
     governed = _governed_on(unit, date)
     if governed:
-        raise RegistryError(
-            f"{unit.code} still governs {len(governed)} unit(s) on {date.isoformat()} (e.g. {governed[0].code}); "
-            "transfer them first"
-        )
+        raise _fail(field, _("%(unit)s still governs %(n)s unit(s) on %(date)s (e.g. %(example)s); transfer "
+                             "them first")
+                    % {"unit": unit.code, "n": len(governed), "date": date.isoformat(), "example": governed[0].code})
     for model in (TerritorialRelation, GoverningRelation, NameRecord):
         model.objects.filter(unit=unit, valid_from__lte=date).filter(_open_on(date)).update(valid_to=date)
     unit.closed = date
@@ -225,10 +243,10 @@ def close_unit(unit: OrgUnit, date: dt.date, act: LegalAct, actor: str = "", des
     return event
 
 
-def _move(unit: OrgUnit, parent: OrgUnit, date: dt.date, event: Restructuring) -> None:
+def _move(unit: OrgUnit, parent: OrgUnit, date: dt.date, event: Restructuring, field: str = "parent") -> None:
     if not unit.exists_on(date):
-        raise RegistryError(f"{unit.code} is not open on {date.isoformat()}")
-    _check_parent(unit, parent, date)
+        raise _fail("unit", _("%(unit)s is not open on %(date)s") % {"unit": unit.code, "date": date.isoformat()})
+    _check_parent(unit, parent, date, field)
     _switch(TerritorialRelation, unit, "parent", parent, date, event)
     check_intervals(unit)
 
@@ -252,7 +270,7 @@ def transfer_units(units: Sequence[OrgUnit], new_body: OrgUnit, date: dt.date, a
     """Change the governing body of one or more units from `date` (one event, one legal act)."""
     units = list(units)
     if not units:
-        raise RegistryError("A transfer needs at least one unit")
+        raise _fail("units", _("A transfer needs at least one unit"))
     previous = {u.code: body_code(u, date) for u in units}
     details: dict[str, Any] = {"to": new_body.code, "from": previous}
     event = _new_event(EK.TRANSFER, date, act,
@@ -261,7 +279,7 @@ def transfer_units(units: Sequence[OrgUnit], new_body: OrgUnit, date: dt.date, a
     rows = []
     for u in units:
         if not u.exists_on(date):
-            raise RegistryError(f"{u.code} is not open on {date.isoformat()}")
+            raise _fail("units", _("%(unit)s is not open on %(date)s") % {"unit": u.code, "date": date.isoformat()})
         _check_body(u, new_body, date)
         _switch(GoverningRelation, u, "body", new_body, date, event)
         check_intervals(u)
@@ -285,7 +303,8 @@ def rename_unit(unit: OrgUnit, date: dt.date, act: LegalAct, name_kk: str, name_
                         "to": {"kk": name_kk, "ru": name_ru, "en": name_en}}, reverses)
     later = NameRecord.objects.filter(unit=unit, valid_from__gte=date).exists()
     if later:
-        raise RegistryError(f"{unit.code} already has a name change on or after {date.isoformat()}")
+        raise _fail("effective_date", _("%(unit)s already has a name change on or after %(date)s")
+                    % {"unit": unit.code, "date": date.isoformat()})
     NameRecord.objects.filter(unit=unit, valid_from__lt=date).filter(_open_on(date)).update(valid_to=date)
     NameRecord.objects.create(unit=unit, valid_from=date, event=event, name_kk=name_kk, name_ru=name_ru,
                               name_en=name_en)
@@ -306,13 +325,15 @@ def split_unit(source: OrgUnit, parts: Sequence[tuple[UnitSpec | OrgUnit, Sequen
     event = _new_event(EK.SPLIT, date, act, description or f"Split {source.code}", actor, [source],
                        {"source": source.code, "parts": {}})
     for target_or_spec, children in parts:
-        target = _create_unit(target_or_spec, date, event) if isinstance(target_or_spec, UnitSpec) else target_or_spec
+        target = (_create_unit(target_or_spec, date, event, "parts") if isinstance(target_or_spec, UnitSpec)
+                  else target_or_spec)
         event.subjects.add(target)
         moved = []
         for child in children:
             if parent_code(child, date) != source.code:
-                raise RegistryError(f"{child.code} is not under {source.code} on {date.isoformat()}")
-            _move(child, target, date, event)
+                raise _fail("parts", _("%(unit)s is not under %(source)s on %(date)s")
+                            % {"unit": child.code, "source": source.code, "date": date.isoformat()})
+            _move(child, target, date, event, "parts")
             moved.append(child.code)
         event.details["parts"][target.code] = moved
         audit.record(actor, "registry.split", "OrgUnit", target.code, {"parent_of_children": source.code},
@@ -330,18 +351,19 @@ def merge_units(sources: Sequence[OrgUnit], target: UnitSpec | OrgUnit, date: dt
                 actor: str = "", description: str = "") -> Restructuring:
     """Merge `sources` into `target` (new or existing): their children move to it, they close."""
     event = _new_event(EK.MERGE, date, act, description or "Merge", actor, sources, {"sources": [s.code for s in sources]})
-    tgt = _create_unit(target, date, event) if isinstance(target, UnitSpec) else target
+    tgt = _create_unit(target, date, event, "new_unit") if isinstance(target, UnitSpec) else target
     event.subjects.add(tgt)
     for src in sources:
         if src.pk == tgt.pk:
-            raise RegistryError(f"{src.code} cannot be merged into itself")
+            raise _fail("sources", _("%(unit)s cannot be merged into itself") % {"unit": src.code})
         for child in _children_on(src, date):
-            _move(child, tgt, date, event)
+            _move(child, tgt, date, event, "target")
         for governed in _governed_on(src, date):
             if tgt.kind != Kind.AUTHORITY:
-                raise RegistryError(f"{src.code} governs units; it can only merge into an authority")
+                raise _fail("target", _("%(unit)s governs units; it can only merge into an authority")
+                            % {"unit": src.code})
             _switch(GoverningRelation, governed, "body", tgt, date, event)
-        _close(src, date, event)
+        _close(src, date, event, "sources")
         check_intervals(src)
         audit.record(actor, "registry.merge", "OrgUnit", src.code, None, {"into": tgt.code, "date": date.isoformat()})
     event.details["target"] = tgt.code
@@ -353,19 +375,20 @@ def merge_units(sources: Sequence[OrgUnit], target: UnitSpec | OrgUnit, date: dt
 def reverse_event(event: Restructuring, date: dt.date, act: LegalAct, actor: str = "") -> Restructuring:
     """Undo a move, transfer or rename by a later event of the same kind (history is never edited)."""
     if date <= event.effective_date:
-        raise RegistryError("A reversal must be dated after the event it reverses")
+        raise _fail("effective_date", _("A reversal must be dated after the event it reverses"))
     desc = f"Reversal of event #{event.pk} ({event.get_kind_display()} of {event.effective_date})"
     if event.kind == EK.MOVE:
         subject = event.subjects.exclude(code=event.details["to"]).first()
         if subject is None:
-            raise RegistryError(f"Event #{event.pk} has no unit to move back")
+            raise _fail("reverses", _("Event #%(id)s has no unit to move back") % {"id": event.pk})
         unit = subject
         return move_unit(unit, OrgUnit.objects.get(code=event.details["from"]), date, act, actor, desc, event)
     if event.kind == EK.TRANSFER:
         by_old: dict[str, list[OrgUnit]] = {}
         for code, old in event.details["from"].items():
             if old is None:
-                raise RegistryError(f"{code} had no governing body before the event; nothing to restore")
+                raise _fail("reverses", _("%(unit)s had no governing body before the event; nothing to restore")
+                            % {"unit": code})
             by_old.setdefault(old, []).append(OrgUnit.objects.get(code=code))
         last = None
         for old, units in by_old.items():
@@ -376,7 +399,8 @@ def reverse_event(event: Restructuring, date: dt.date, act: LegalAct, actor: str
         unit = event.subjects.get()
         old = event.details["from"]
         return rename_unit(unit, date, act, old["kk"], old["ru"], old["en"], actor, desc, event)
-    raise RegistryError(f"Events of kind '{event.kind}' are reversed by the opposite event (e.g. open after close)")
+    raise _fail("reverses", _("Events of kind '%(kind)s' are reversed by the opposite event (e.g. open after close)")
+                % {"kind": event.kind})
 
 
 def parent_code(unit: OrgUnit, date: dt.date) -> str | None:

@@ -20,7 +20,7 @@ R, W, N = "R", "RW", ""
 EXPECTED = {
     #             registry metadata data analytics governance authority projects audit users
     "admin":        [W, W, W, W, W, W, W, W, W],
-    "ministry":     [R, W, W, W, W, W, W, R, N],
+    "ministry":     [W, W, W, W, W, W, W, R, N],
     "region":       [R, R, W, R, W, R, W, N, N],
     "district":     [R, R, W, R, W, R, R, N, N],
     "organization": [R, R, W, R, N, N, N, N, N],
