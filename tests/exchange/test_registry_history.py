@@ -194,3 +194,13 @@ def test_history_export_refuses_a_scoped_user(db, history_file):
                              scope=OrgUnit.objects.get(code="KZ-63-001"))
     with pytest.raises(CommandError, match="only a user with national scope"):
         call_command("export", "--orgunits", "--history", "--user", "dist", "-o", "/dev/null")
+
+
+def test_messages_are_translated(db, history_file):
+    from django.utils import translation
+
+    registry_io.import_registry(history_file)
+    with translation.override("kk"), pytest.raises(RegistryError) as e:
+        registry_io.import_registry(history_file)
+    assert e.value.messages == ["Тізілім бос емес (9 бірлік): тарихы бар тізілімді тек бос орнатуға қалпына "
+                                "келтіруге болады."]
