@@ -29,9 +29,10 @@ from bilim.registry import selectors as registry_selectors
 from bilim.registry.models import GoverningRelation, LegalAct, OrgUnit
 from bilim.registry.services import RegistryError
 
-from . import readers, writers
+from . import readers, registry_io, writers
 from .orgunits import plan_orgunits, register
 from .readers import ExchangeError, ParsedValues
+from .registry_io import looks_like_registry
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ FORMATS = {
     "dhis2": ("values", "dhis2"),
     "json": ("values", "dhis2"),
     "adx": ("values", "adx"),
+    "registry": ("registry", "json"),  # the registry with its history (`registry_io`), into an empty install
 }
 
 
@@ -68,7 +70,7 @@ class ImportReport:
         return not self.errors
 
     def summary(self) -> str:
-        what = "units" if self.format.startswith("orgunits") else "values"
+        what = "units" if self.format.startswith(("orgunits", "registry")) else "values"
         if self.errors:
             rows = len({e.line for e in self.errors})
             return (f"{self.source or 'input'}: {len(self.errors)} error(s) in {rows} row(s); nothing was imported"
@@ -99,6 +101,8 @@ def detect_format(data: bytes, name: str = "") -> str:
     """A key of FORMATS, from the file name's extension and the content (header row, first bytes)."""
     head = data[:4096].lstrip(b"\xef\xbb\xbf").lstrip()
     ext = Path(name).suffix.lower()
+    if looks_like_registry(data):
+        return "registry"
     if data.startswith(b"PK\x03\x04") or ext in (".xlsx", ".xlsm"):
         return "xlsx"  # values or org units decided by the header once the sheet is read
     if head.startswith((b"{", b"[")) or ext == ".json":
@@ -170,6 +174,11 @@ def import_file(source: str | os.PathLike | bytes | IO[Any], format: str | None 
                 at = table.header.index("value")
                 table.rows = [(line, cells) for line, cells in table.rows if cells[at].strip() != ""]
             parsed = ParsedValues(readers.table_to_rows(table, readers.VALUE_COLUMNS))
+        elif kind == "registry":
+            if unit_allowed is not None:
+                report.errors = [refuse_units]
+                return _finish(report, started)
+            return _finish(_import_registry(data, report, dry_run, actor, tick), started)
         elif kind == "orgunits":
             if unit_allowed is not None:
                 report.errors = [refuse_units]
@@ -332,6 +341,17 @@ def _import_orgunits(table: readers.Table, report: ImportReport, dry_run: bool, 
     except RegistryError as e:
         report.created = 0
         report.errors = [RowError("file", "", str(e.message if hasattr(e, "message") else e))]
+    return report
+
+
+def _import_registry(data: bytes, report: ImportReport, dry_run: bool, actor: str, tick: Progress) -> ImportReport:
+    tick(30, 100, "checking")
+    try:
+        counts = registry_io.import_registry(data, actor=actor, dry_run=dry_run)
+    except RegistryError as e:
+        report.errors = [RowError("file", "", m) for m in e.messages]
+        return report
+    report.rows = report.created = counts["units"]
     return report
 
 

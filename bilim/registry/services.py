@@ -150,6 +150,27 @@ def _switch(model: type[TerritorialRelation] | type[GoverningRelation], unit: Or
         model.objects.create(unit=unit, valid_from=date, event=event, **{other_field: other})
 
 
+def interval_problems(unit: OrgUnit, label: str, links: Sequence[tuple[dt.date, dt.date | None]],
+                      needs_open_end: bool) -> list[str]:
+    """What is wrong with one unit's intervals of one relation (sorted by `valid_from`), in words.
+
+    The rule lives here once, for the events that change relations (`check_intervals`) and for a
+    registry restored from a file (`restore_history`): intervals may not overlap and leave no gaps;
+    an open unit with a territorial parent keeps one after its last change."""
+    problems = []
+    for (_a_from, a_to), (b_from, _b_to) in zip(links, links[1:], strict=False):
+        if a_to is None or a_to > b_from:
+            problems.append(f"{unit.code}: {label} intervals overlap at {b_from.isoformat()}")
+        elif a_to < b_from:
+            problems.append(f"{unit.code}: {label} has a gap {a_to.isoformat()}..{b_from.isoformat()} "
+                            "while the unit is open")
+    if needs_open_end and unit.kind != Kind.REPUBLIC and links:
+        last_to = links[-1][1]
+        if unit.closed is None and last_to is not None:
+            problems.append(f"{unit.code} is open but has no {label} after {last_to}")
+    return problems
+
+
 def check_intervals(unit: OrgUnit) -> None:
     """Intervals of each relation may not overlap; gaps are allowed only while the unit is closed."""
     for model, label in ((TerritorialRelation, "territorial parent"), (GoverningRelation, "governing body")):
@@ -474,3 +495,231 @@ def bulk_register(specs: Sequence[UnitSpec], date: dt.date, act: LegalAct, actor
     audit.record(actor, "registry.bulk_register", "Restructuring", event.pk, None, {"count": len(units),
                  "codes_sample": codes[:20]})
     return event
+
+
+# --- the registry with its history, restored from a file (`exchange.registry_io`) ----------------
+
+
+@dataclass
+class ActRecord:
+    """A legal act as a file carries it; `key` is the file's own name for it (ids differ between installs)."""
+
+    key: str
+    kind: str
+    date: dt.date
+    issuer: str
+    number: str = ""
+    title_kk: str = ""
+    title_ru: str = ""
+    title_en: str = ""
+    url: str = ""
+
+
+@dataclass
+class EventRecord:
+    """A restructuring as recorded, with its legal act, subjects and reversed event named by key or code."""
+
+    key: str
+    kind: str
+    effective_date: dt.date
+    legal_act: str
+    description: str = ""
+    subjects: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    reverses: str | None = None
+    recorded_at: dt.datetime | None = None
+    recorded_by: str = ""
+
+
+@dataclass
+class LinkRecord:
+    """One interval of a dated relation: `unit` under (or governed by) `other` during [valid_from, valid_to)."""
+
+    unit: str
+    other: str
+    valid_from: dt.date
+    valid_to: dt.date | None = None
+    event: str | None = None
+
+
+@dataclass
+class NameInterval:
+    unit: str
+    valid_from: dt.date
+    valid_to: dt.date | None = None
+    event: str | None = None
+    name_kk: str = ""
+    name_ru: str = ""
+    name_en: str = ""
+
+
+@dataclass
+class RegistryHistory:
+    """The whole registry: units (unsaved), both dated relations, names, events and their legal acts."""
+
+    acts: list[ActRecord] = field(default_factory=list)
+    units: list[OrgUnit] = field(default_factory=list)
+    events: list[EventRecord] = field(default_factory=list)
+    territorial: list[LinkRecord] = field(default_factory=list)
+    governing: list[LinkRecord] = field(default_factory=list)
+    names: list[NameInterval] = field(default_factory=list)
+
+
+def _history_problems(h: RegistryHistory) -> list[str]:
+    """Every reason the history cannot be restored, each naming the record it is about."""
+    from django.utils.translation import gettext as _
+
+    problems: list[str] = []
+    acts: set[str] = set()
+    for a in h.acts:
+        if a.key in acts:
+            problems.append(_("legal act %(key)s: the key is used twice") % {"key": a.key})
+        acts.add(a.key)
+        if a.kind not in LegalAct.ActKind.values:
+            problems.append(_("legal act %(key)s: unknown kind '%(kind)s'") % {"key": a.key, "kind": a.kind})
+    units: dict[str, OrgUnit] = {}
+    for u in h.units:
+        if u.code in units:
+            problems.append(_("unit %(code)s: the code is used twice") % {"code": u.code})
+        units[u.code] = u
+        if u.kind not in Kind.values:
+            problems.append(_("unit %(code)s: unknown kind '%(kind)s'") % {"code": u.code, "kind": u.kind})
+            continue
+        try:
+            u.clean_fields()
+            u.clean()
+        except ValidationError as e:
+            for f, msgs in e.message_dict.items():
+                problems += [_("unit %(code)s: %(field)s: %(reason)s") % {"code": u.code, "field": f, "reason": m}
+                             for m in msgs]
+    events: dict[str, EventRecord] = {}
+    for ev in h.events:
+        where = _("event %(key)s (%(kind)s of %(date)s)") % {"key": ev.key, "kind": ev.kind,
+                                                              "date": ev.effective_date.isoformat()}
+        if ev.key in events:
+            problems.append(_("%(where)s: the key is used twice") % {"where": where})
+        if ev.kind not in EK.values:
+            problems.append(_("%(where)s: unknown kind") % {"where": where})
+        if ev.legal_act not in acts:
+            problems.append(_("%(where)s: legal act %(act)s is not in the file") % {"where": where,
+                                                                                  "act": ev.legal_act})
+        if ev.reverses is not None and ev.reverses not in events:
+            problems.append(_("%(where)s: reverses %(other)s, which is not an earlier event in the file")
+                            % {"where": where, "other": ev.reverses})
+        for code in ev.subjects:
+            if code not in units:
+                problems.append(_("%(where)s: subject %(code)s is not a unit in the file")
+                                % {"where": where, "code": code})
+        events[ev.key] = ev
+    relations = ((h.territorial, "parent", _("territorial parent")), (h.governing, "body", _("governing body")))
+    for links, role, label in relations:
+        by_unit: dict[str, list[LinkRecord]] = {}
+        for link in links:
+            where = _("%(relation)s of %(unit)s from %(date)s") % {"relation": label, "unit": link.unit,
+                                                                  "date": link.valid_from.isoformat()}
+            unit, other = units.get(link.unit), units.get(link.other)
+            if unit is None or other is None:
+                missing = link.unit if unit is None else link.other
+                problems.append(_("%(where)s: %(code)s is not a unit in the file") % {"where": where,
+                                                                                      "code": missing})
+                continue
+            if link.valid_to is not None and link.valid_to <= link.valid_from:
+                problems.append(_("%(where)s: it ends on %(end)s, not after it starts") % {
+                    "where": where, "end": link.valid_to.isoformat()})
+            if link.event is not None and link.event not in events:
+                problems.append(_("%(where)s: event %(key)s is not in the file") % {"where": where,
+                                                                                     "key": link.event})
+            if role == "parent" and other.kind not in ALLOWED_PARENT_KINDS.get(unit.kind, set()):
+                problems.append(_("%(where)s: a %(kind)s cannot be placed under %(other)s (a %(other_kind)s)")
+                                % {"where": where, "kind": unit.kind, "other": other.code,
+                                   "other_kind": other.kind})
+            if role == "body":
+                if other.kind != Kind.AUTHORITY:
+                    problems.append(_("%(where)s: %(other)s is a %(other_kind)s, not an authority")
+                                    % {"where": where, "other": other.code, "other_kind": other.kind})
+                if unit.kind not in (Kind.ORGANIZATION, Kind.AUTHORITY) or other.code == unit.code:
+                    problems.append(_("%(where)s: a %(kind)s cannot be governed by %(other)s")
+                                    % {"where": where, "kind": unit.kind, "other": other.code})
+            by_unit.setdefault(link.unit, []).append(link)
+        for code, unit_links in by_unit.items():
+            spans = sorted((x.valid_from, x.valid_to) for x in unit_links)
+            problems += interval_problems(units[code], str(label), spans, needs_open_end=role == "parent")
+    for n in h.names:
+        if n.unit not in units:
+            problems.append(_("name of %(unit)s from %(date)s: %(unit)s is not a unit in the file")
+                            % {"unit": n.unit, "date": n.valid_from.isoformat()})
+        elif n.event is not None and n.event not in events:
+            problems.append(_("name of %(unit)s from %(date)s: event %(key)s is not in the file")
+                            % {"unit": n.unit, "date": n.valid_from.isoformat(), "key": n.event})
+    return problems
+
+
+@transaction.atomic
+def restore_history(history: RegistryHistory, actor: str = "") -> dict[str, int]:
+    """Write a whole registry with its history into an empty install, in one transaction.
+
+    Unlike the events above, this replays nothing: it restores the record as it was kept elsewhere
+    (intervals, events with their original `recorded_at`, closed units), so that a registry moved
+    between installs reads the same as of every date. Every problem is checked first and reported
+    together, each naming its record; then nothing is written. A legal act identical to one already
+    present is reused rather than duplicated. Returns the number of records written per kind.
+    """
+    from django.utils.translation import gettext as _
+
+    present = OrgUnit.objects.count()
+    if present or Restructuring.objects.exists():
+        raise RegistryError(_("The registry is not empty (%(n)d units): a registry with its history can only "
+                              "be restored into an empty install.") % {"n": present})
+    problems = _history_problems(history)
+    if problems:
+        raise RegistryError(problems)
+
+    act_of: dict[str, LegalAct] = {}
+    new_acts = []
+    for a in history.acts:
+        values = {"kind": a.kind, "number": a.number, "date": a.date, "issuer": a.issuer, "title_kk": a.title_kk,
+                  "title_ru": a.title_ru, "title_en": a.title_en, "url": a.url}
+        same = LegalAct.objects.filter(**values).order_by("id").first()
+        act_of[a.key] = same or LegalAct(**values)
+        if same is None:
+            new_acts.append(act_of[a.key])
+    LegalAct.objects.bulk_create(new_acts)
+    OrgUnit.objects.bulk_create(history.units, batch_size=2000)
+    unit_of = {u.code: u for u in OrgUnit.objects.all()}
+    event_of: dict[str, Restructuring] = {}
+    events = []
+    for ev in history.events:
+        event_of[ev.key] = Restructuring(kind=ev.kind, effective_date=ev.effective_date,
+                                         legal_act=act_of[ev.legal_act], description=ev.description,
+                                         details=ev.details, recorded_by=ev.recorded_by)
+        events.append(event_of[ev.key])
+    Restructuring.objects.bulk_create(events, batch_size=2000)
+    for ev in history.events:  # recorded_at is set on insert; the original time is restored after it
+        obj = event_of[ev.key]
+        obj.recorded_at = ev.recorded_at or obj.recorded_at
+        obj.reverses = event_of[ev.reverses] if ev.reverses else None
+    Restructuring.objects.bulk_update(events, ["recorded_at", "reverses"], batch_size=2000)
+    through = Restructuring.subjects.through
+    through.objects.bulk_create([through(restructuring_id=event_of[ev.key].pk, orgunit_id=unit_of[c].pk)
+                                 for ev in history.events for c in ev.subjects], batch_size=5000)
+
+    def ev_of(key: str | None) -> Restructuring | None:
+        return event_of[key] if key else None
+
+    TerritorialRelation.objects.bulk_create(
+        [TerritorialRelation(unit=unit_of[x.unit], parent=unit_of[x.other], valid_from=x.valid_from,
+                             valid_to=x.valid_to, event=ev_of(x.event)) for x in history.territorial],
+        batch_size=5000)
+    GoverningRelation.objects.bulk_create(
+        [GoverningRelation(unit=unit_of[x.unit], body=unit_of[x.other], valid_from=x.valid_from,
+                           valid_to=x.valid_to, event=ev_of(x.event)) for x in history.governing],
+        batch_size=5000)
+    NameRecord.objects.bulk_create(
+        [NameRecord(unit=unit_of[n.unit], valid_from=n.valid_from, valid_to=n.valid_to, event=ev_of(n.event),
+                    name_kk=n.name_kk, name_ru=n.name_ru, name_en=n.name_en) for n in history.names],
+        batch_size=5000)
+    counts = {"legal_acts": len(new_acts), "units": len(history.units), "events": len(events),
+              "territorial": len(history.territorial), "governing": len(history.governing),
+              "names": len(history.names)}
+    audit.record(actor, "registry.restore", "Restructuring", None, None, counts)
+    return counts

@@ -35,6 +35,10 @@ class Command(UserCommand):
         parser.add_argument("--format", choices=VALUE_EXPORT_FORMATS, default=None,
                             help="Format (default: from the extension of -o, else csv)")
         parser.add_argument("--orgunits", action="store_true", help="Export org units instead of values")
+        parser.add_argument("--history", action="store_true",
+                            help="With --orgunits: the whole registry with its history (every unit, closed ones "
+                                 "too, both dated relations, names, restructuring events, legal acts) as JSON, "
+                                 "which `bilim import` restores into an empty install")
         parser.add_argument("-o", "--output", default="-", help="Output file ('-' = standard output)")
         sdmx = parser.add_argument_group("SDMX (indicator values from the analytics warehouse)")
         kind = sdmx.add_mutually_exclusive_group()
@@ -62,6 +66,8 @@ class Command(UserCommand):
                 raise CommandError(f"--as-of: '{opts['as_of']}' is not a date (YYYY-MM-DD)") from e
         family = "registry" if opts["orgunits"] else "data"
         access = self.access
+        if opts["history"]:
+            return self.handle_history(opts)
         root = (access.units([opts["ou"] or ""], family=family) or [None])[0]
         if root and not OrgUnit.objects.filter(code=root).exists():
             raise CommandError(f"No org unit with code {root}")
@@ -88,6 +94,25 @@ class Command(UserCommand):
             raise CommandError(str(e)) from e
         if out != "-":
             self.stderr.write(f"{n!s} {what} written to {out}")
+
+    def handle_history(self, opts) -> None:
+        from django.utils.translation import gettext as _
+
+        from bilim.exchange.registry_io import export_registry
+
+        if not opts["orgunits"]:
+            raise CommandError(_("--history goes with --orgunits (the registry with its history)."))
+        if opts["ou"] or opts["as_of"] or opts["format"]:
+            raise CommandError(_("--history exports the whole registry as JSON: --ou, --as-of and --format do not "
+                                 "apply."))
+        self.access.require("registry")
+        if self.access.scoped or self.access.public:
+            raise CommandError(_("User %(user)s sees part of the registry; only a user with national scope may "
+                                 "export it whole with its history.") % {"user": self.access.user.username})
+        out = opts["output"]
+        n = export_registry(sys.stdout if out == "-" else out)
+        if out != "-":
+            self.stderr.write(_("%(n)s org units with their history written to %(file)s") % {"n": n, "file": out})
 
     def handle_sdmx(self, opts) -> None:
         from bilim.exchange import sdmx
