@@ -19,6 +19,7 @@ COMMANDS = [
     ("indicators", "Compute indicators at any level, period and disaggregation"),
     ("metadata", "Export or import the configuration (data elements, categories, forms, indicators, rules) as JSON"),
     ("audit", "The tamper-evident audit chain: audit verify, audit list [--actor ...]"),
+    ("report", "Write a PDF report: report KIND CODE --lang kk|ru|en -o FILE.pdf (passport, comparison, ...)"),
     ("backup", "Back up the database and the analytics warehouse: backup FILE [--portable]"),
     ("restore", "Restore a backup into an empty database: restore FILE [--force]"),
     ("migrate", "Create or upgrade the database schema"),

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "bilim.governance",
     "bilim.projects",
     "bilim.demo",
+    "bilim.reports",
     "bilim.api",
     "bilim.web",
 ]
