@@ -21,6 +21,7 @@ COMMANDS = [
     ("audit", "The tamper-evident audit chain: audit verify, audit checkpoint, audit list [--actor ...]"),
     ("users", "User accounts: users add USERNAME --role ROLE --scope CODE, list, set, deactivate, password, "
               "token USERNAME [--name N], revoke-token PREFIX"),
+    ("report", "Write a PDF report: report KIND CODE --lang kk|ru|en -o FILE.pdf (passport, comparison, ...)"),
     ("backup", "Back up the database and the analytics warehouse: backup FILE [--portable]"),
     ("restore", "Restore a backup into an empty database: restore FILE [--force]"),
     ("migrate", "Create or upgrade the database schema"),

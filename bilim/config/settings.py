@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "bilim.governance",
     "bilim.projects",
     "bilim.demo",
+    "bilim.reports",
     "bilim.api",
     "bilim.web",
 ]

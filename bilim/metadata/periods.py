@@ -115,3 +115,23 @@ def parse(code: str) -> Period:
         f"Period '{c}' is not recognised; expected e.g. 2024S (school year), 2024, 2024Q1, 202401, 2024T1 "
         "or 2024-09-01/P1Y"
     )
+
+
+def label(code: str) -> str:
+    """A period as people write it: school year `2024S` → `2024/25`, quarter `2024Q2` → `2024 Q2` (II кв.
+    in kk/ru), term `2024T1` → `2024/25 T1`; other codes unchanged. Codes stay in the API and files."""
+    from django.utils.translation import gettext as _
+
+    try:
+        p = parse(code)
+    except PeriodError:
+        return code
+    y = p.start.year
+    if p.type == "school_year":
+        return f"{y}/{(y + 1) % 100:02d}"
+    if p.type == "quarter":
+        return _("%(year)s Q%(q)s") % {"year": y, "q": (p.start.month - 1) // 3 + 1}
+    if p.type == "term":
+        sy = y if p.start.month >= 9 else y - 1
+        return _("%(year)s term %(t)s") % {"year": f"{sy}/{(sy + 1) % 100:02d}", "t": code[-1]}
+    return code

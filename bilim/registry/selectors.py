@@ -167,3 +167,14 @@ def units_on(day: dt.date, kind: str | None = None) -> QuerySet[OrgUnit]:
 def governed_by(body: OrgUnit, day: dt.date) -> QuerySet[OrgUnit]:
     ids = GoverningRelation.objects.filter(_valid_on(day), body=body).values("unit_id")
     return OrgUnit.objects.filter(pk__in=ids)
+
+
+def republic() -> OrgUnit | None:
+    """The root of the territorial hierarchy (the country), whatever its code in this deployment."""
+    return OrgUnit.objects.filter(kind=Kind.REPUBLIC).order_by("pk").first()
+
+
+def republic_code() -> str:
+    """The country's code ('' before a registry is loaded): the subject of national reports."""
+    root = republic()
+    return root.code if root else ""

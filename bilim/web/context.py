@@ -15,4 +15,8 @@ def bilim(request) -> dict:
     from bilim.accounts.permissions import READ, capabilities_of
 
     user = getattr(request, "user", None)
-    return {"demo_synthetic": flag, "can": capabilities_of(user)[READ] if user is not None else {}}
+    from bilim.formats.numbers import separators
+
+    decimal, group = separators()
+    return {"demo_synthetic": flag, "can": capabilities_of(user)[READ] if user is not None else {},
+            "number_decimal": decimal, "number_group": group}

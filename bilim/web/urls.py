@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import pickers, views, views_analytics, views_authority, views_governance, views_projects
+from . import pickers, views, views_analytics, views_authority, views_governance, views_projects, views_reports
 
 app_name = "web"
 urlpatterns = [
@@ -34,4 +34,7 @@ urlpatterns = [
     path("projects/list/", views_projects.project_list, name="project_list"),
     path("projects/map/", views_projects.project_map, name="project_map"),
     path("projects/<str:code>/", views_projects.project, name="project"),
+    # printed reports (PDF)
+    *[path(f"reports/{kind}/<str:code>.pdf", view, name=f"report_{kind}")
+      for kind, view in views_reports.VIEWS.items()],
 ]

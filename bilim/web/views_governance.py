@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from bilim.accounts.permissions import permission_required
 from bilim.governance import selectors
 from bilim.governance.models import Instruction, Meeting, Status
+from bilim.registry.selectors import republic_code
 
 from .views import _date_param
 
@@ -117,4 +118,5 @@ def control(request: HttpRequest) -> HttpResponse:
         "s": s, "as_of": day, "f": f, "statuses": statuses, "chart": chart,
         "chart_height": 90 + 46 * max(1, len(s["by_body"])),
         "meetings": selectors.meeting_list(request.user), "bodies": selectors.bodies_with_instructions(request.user),
+        "report_code": f["responsible"] or republic_code(),
     })

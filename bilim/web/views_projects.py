@@ -16,6 +16,7 @@ from bilim.projects import selectors
 from bilim.projects.models import Project, ProjectStatus, ProjectType
 from bilim.registry import selectors as registry
 from bilim.registry.models import Kind, OrgUnit
+from bilim.registry.selectors import republic_code
 
 from .views import _date_param
 
@@ -66,6 +67,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "d": d, "f": f, "as_of": day, "years": years, "chart": chart, **_choices(day, request.user),
         "chart_height": 90 + 52 * max(1, len(d["by_region"])),
         "type_chart_height": 90 + 52 * max(1, len(d["by_type"])),
+        "report_code": f["region"] or republic_code(),
     })
 
 

@@ -4,9 +4,11 @@ As in Kazakhstan's official statistics: decimal comma, a non-breaking space betw
 day.month.year dates.
 """
 
-DATE_FORMAT = "j E Y ж."
+# One date format per language (issue: ISO, long and US dates side by side): day.month.year.
+DATE_FORMAT = "d.m.Y"
+LONG_DATE_FORMAT = "j E Y ж."  # genitive month, lower case: "5 қыркүйек 2019 ж."
 TIME_FORMAT = "G:i"
-DATETIME_FORMAT = "j E Y ж. G:i"
+DATETIME_FORMAT = "d.m.Y H:i"
 YEAR_MONTH_FORMAT = "F Y ж."
 MONTH_DAY_FORMAT = "j F"
 SHORT_DATE_FORMAT = "d.m.Y"

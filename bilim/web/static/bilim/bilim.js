@@ -23,11 +23,20 @@ window.addEventListener('resize', () => document.querySelectorAll('.chart').forE
 // Charts: one call per chart; the instance follows the page language for number formats.
 function bilimLang() { return document.documentElement.lang || 'kk'; }
 function bilimNarrow() { return window.innerWidth < 640; }
+// One number format per language, the server's: the separators come from <html data-decimal data-group>
+// (set from Django's format modules), not from the browser's locale data, which formats kk like English.
 function bilimFmt(v, digits) {
-  if (v === null || v === undefined || Number.isNaN(v)) return '—';
-  return Number(v).toLocaleString(bilimLang() === 'en' ? 'en-GB' : bilimLang() + '-KZ',
-    {minimumFractionDigits: digits || 0, maximumFractionDigits: digits || 0});
+  if (v === null || v === undefined || v === '' || Number.isNaN(Number(v))) return '—';
+  const d = digits || 0, root = document.documentElement;
+  const dec = root.dataset.decimal || ',', group = root.dataset.group === undefined ? '\u00a0' : root.dataset.group;
+  const fixed = Math.abs(Number(v)).toFixed(d);
+  const parts = fixed.split('.');
+  const whole = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, group);
+  const sign = Number(v) < 0 && Number(fixed) !== 0 ? '-' : '';
+  return sign + whole + (parts[1] ? dec + parts[1] : '');
 }
+// Axis ticks: as many decimals as the tick step needs, so that ticks never repeat ("98 98 99 99").
+function bilimTick(v) { return bilimFmt(v, Number.isInteger(Math.round(v * 1e6) / 1e6) ? 0 : (Number.isInteger(Math.round(v * 10 * 1e6) / 1e6) ? 1 : 2)); }
 function bilimEsc(s) {
   return String(s === null || s === undefined ? '' : s).replace(/[&<>"']/g,
     c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
@@ -37,6 +46,7 @@ function bilimEsc(s) {
 function bilimAxisDefaults(axes) {
   (Array.isArray(axes) ? axes : (axes ? [axes] : [])).forEach(a => {
     a.axisLabel = a.axisLabel || {};
+    if (a.type === 'value' && a.axisLabel.formatter === undefined) a.axisLabel.formatter = bilimTick;
     if (a.type === 'value' && a.axisLabel.hideOverlap === undefined) a.axisLabel.hideOverlap = true;
     if (a.axisLabel.overflow === 'break' && a.axisLabel.lineHeight === undefined) a.axisLabel.lineHeight = 14;
   });
@@ -50,6 +60,9 @@ function bilimChart(id, option) {
   option.animation = option.animation === undefined ? !window.navigator.webdriver : option.animation;
   option.textStyle = Object.assign({fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif'},
                                    option.textStyle || {});
+  if (option.tooltip && option.tooltip.valueFormatter === undefined && !option.tooltip.formatter) {
+    option.tooltip.valueFormatter = v => bilimFmt(v, 1);
+  }
   inst.setOption(option, true);
   el.dataset.ready = '1';
   return inst;
@@ -97,3 +110,35 @@ function bilimSortable(tableId) {
     th.addEventListener('keydown', e => { if (e.key === 'Enter') run(); });
   });
 }
+
+// Chart images: PNG from the chart as drawn; SVG by drawing the same option once more with the SVG renderer.
+function bilimDownload(url, name) {
+  const a = document.createElement('a'); a.href = url; a.download = name; document.body.appendChild(a); a.click(); a.remove();
+}
+function bilimChartImage(id, type, name) {
+  const el = document.getElementById(id), inst = el && window.echarts && echarts.getInstanceByDom(el);
+  if (!inst) return;
+  if (type === 'png') {
+    bilimDownload(inst.getDataURL({type: 'png', pixelRatio: 2, backgroundColor: '#fff'}), name + '.png');
+    return;
+  }
+  const box = document.createElement('div');
+  box.style.cssText = 'position:absolute;left:-10000px;top:0;width:' + el.clientWidth + 'px;height:' + el.clientHeight + 'px';
+  document.body.appendChild(box);
+  const svg = echarts.init(box, null, {renderer: 'svg'});
+  const option = inst.getOption(); option.animation = false;
+  svg.setOption(option);
+  bilimDownload(svg.getDataURL({type: 'svg'}), name + '.svg');
+  svg.dispose(); box.remove();
+}
+document.addEventListener('click', e => {
+  const b = e.target.closest && e.target.closest('[data-chart-image]');
+  if (b) bilimChartImage(b.dataset.chartImage, b.dataset.type, b.dataset.name || b.dataset.chartImage);
+});
+// Before printing, redraw every chart at the printable width (the print stylesheet narrows them).
+window.addEventListener('beforeprint', () => document.querySelectorAll('.chart').forEach(el => {
+  const inst = window.echarts && echarts.getInstanceByDom(el); if (inst) inst.resize({width: 700});
+}));
+window.addEventListener('afterprint', () => document.querySelectorAll('.chart').forEach(el => {
+  const inst = window.echarts && echarts.getInstanceByDom(el); if (inst) inst.resize();
+}));
