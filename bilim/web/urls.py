@@ -3,7 +3,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import pickers, views, views_analytics, views_authority, views_governance, views_projects, views_reports
+from . import (
+    pickers,
+    views,
+    views_analytics,
+    views_authority,
+    views_governance,
+    views_projects,
+    views_reports,
+)
 
 app_name = "web"
 urlpatterns = [
