@@ -215,7 +215,8 @@ def test_scoped_user_cannot_import_outside_their_scope(client, world):
     assert "outside your scope" in job.report["errors"][0]["reason"]
 
 
-def test_ministry_analyst_imports_values_but_cannot_register_org_units(client, world):
+def test_ministry_analyst_imports_values_and_its_registry_rows_are_validated(client, world):
+    """The ministry records restructurings (issue 13), so its org-unit import reaches the registry rules."""
     from bilim.accounts.models import User
 
     analyst = User.objects.create_user("analyst", password="pw-for-tests-only", role="ministry")
@@ -227,7 +228,7 @@ def test_ministry_analyst_imports_values_but_cannot_register_org_units(client, w
     r = client.post("/exchange/upload/", {"file": SimpleUploadedFile("units.csv", units)})
     job = ImportJob.objects.filter(file_name="units.csv").get()
     assert r.status_code == 302 and job.status == "rejected"
-    assert "may change the registry" in job.report["errors"][0]["reason"]
+    assert "cannot be placed under KZ" in job.report["errors"][0]["reason"]
 
 
 # --- the import API -----------------------------------------------------------------------------------
