@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -105,10 +106,11 @@ def passport(req: Request) -> dict[str, Any]:
                     if perm.has_capability(req.user, "registry") else [])
     periods = ab.recent_school_years(5)
     mode_as_of = req.as_of if req.mode == "current" else None
-    level = _level(req.user) if unit.kind != Kind.ORGANIZATION else perm.analytics_level(req.user) if req.user else 0
-    with service.as_reader(level):
-        cards = [c for c in ab.trends(ab.KEY_INDICATORS, unit.code, periods, mode=req.mode, as_of=mode_as_of)
-                 if any(v is not None for v in c["series"])]
+    # the one access decision of the pages (scope, approval level) on a request-like holder of the reader
+    reader = SimpleNamespace(user=req.user)
+    cards = [c for c in ab.trends(reader, ab.KEY_INDICATORS, unit.code, periods, mode=req.mode, as_of=mode_as_of,
+                                  national_view=unit.kind in (Kind.REPUBLIC, Kind.REGION))
+             if any(v is not None for v in c["series"])]
     labels = [period_label(p) for p in periods]
     for c in cards:
         c["chart"] = charts.trend(periods, c["series"], title=c["name"], lang=req.lang, labels=labels,

@@ -66,6 +66,13 @@ PAGE_FAMILIES: dict[str, tuple[str | None, str | None]] = {
     "audit:records": ("audit", R),
     "audit:export": ("audit", R),
     "audit:verify": ("audit", R),
+    "accounts:users": ("users", R),
+    "accounts:user_new": ("users", M),
+    "accounts:user": ("users", M),
+    "accounts:user_active": ("users", W),
+    "accounts:user_password": ("users", W),
+    "accounts:token_issue": ("users", W),
+    "accounts:token_revoke": ("users", W),
 }
 
 # (route name, method, url, data, status when allowed); "{job}" is the caller's own import job.
@@ -108,9 +115,17 @@ SAMPLES = [
     ("audit:records", "GET", "/audit/?action=collection.", None, 200),
     ("audit:export", "GET", "/audit/export.csv?actor=t", None, 200),
     ("audit:verify", "GET", "/audit/verify/", None, 200),
+    ("accounts:users", "GET", "/accounts/users/", None, 200),
+    ("accounts:user_new", "GET", "/accounts/users/new/", None, 200),
+    ("accounts:user", "GET", "/accounts/users/u-public/", None, 200),
     # writes last: they may change what later requests see
     ("approval:entry", "POST", f"/collection/entry/{DS}/{SCHOOL}/{PE}/", {}, 302),
     ("approval:action", "POST", f"/collection/action/{DS}/{SCHOOL}/{PE}/", {"action": "submit"}, 302),
+    ("accounts:user_password", "POST", "/accounts/users/u-public/password/",
+     {"password": "Steppe-Horizon-2031", "password2": "Steppe-Horizon-2031"}, 302),
+    ("accounts:token_issue", "POST", "/accounts/users/u-public/tokens/", {"name": "t"}, 200),
+    ("accounts:token_revoke", "POST", "/accounts/users/u-public/tokens/zzzz/revoke/", {}, 302),
+    ("accounts:user_active", "POST", "/accounts/users/u-public/active/", {"active": "1"}, 302),
 ]
 
 

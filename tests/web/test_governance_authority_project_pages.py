@@ -115,4 +115,4 @@ def test_project_pages(admin_client, projects):
 def test_pages_follow_the_language(admin_client, governance):
     admin_client.post("/language/", {"language": "ru", "next": "/"})
     page = admin_client.get("/meetings/COL-1/").content.decode()
-    assert '<html lang="ru">' in page and "Расширенная коллегия" in page
+    assert '<html lang="ru" ' in page and "Расширенная коллегия" in page

@@ -60,4 +60,4 @@ def test_language_is_remembered_per_user(admin_client, mini_registry):
     admin_client.user.refresh_from_db()
     assert admin_client.user.language == "ru"
     page = admin_client.get("/ou/KZ-63-001/").content.decode()
-    assert '<html lang="ru">' in page
+    assert '<html lang="ru" ' in page
