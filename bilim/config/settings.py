@@ -13,6 +13,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
 
 from bilim.config.private import open_private, tighten
@@ -72,6 +73,9 @@ INSTALLED_APPS = [
     "bilim.reports",
     "bilim.api",
     "bilim.web",
+    # Swagger UI and ReDoc from django-ninja's own static files, not a CDN (closed networks)
+    "ninja",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -84,9 +88,14 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "bilim.web.middleware.UserLanguageMiddleware",
+    # after the language is known (the refusal is in the user's language), before any view reads the body
+    "bilim.web.limits.RequestSizeMiddleware",
+    "bilim.web.limits.SessionIdleMiddleware",
+    "bilim.web.limits.NoStoreMiddleware",
     "bilim.web.middleware.AnalyticsLevelMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "bilim.config.urls"
@@ -177,6 +186,38 @@ BILIM_REFRESH_MIN_INTERVAL = float(os.environ.get("BILIM_REFRESH_MIN_INTERVAL", 
 BILIM_REFRESH_MODE = os.environ.get("BILIM_REFRESH_MODE", "background")
 # Warm a new warehouse snapshot before readers switch to it ("0": switch at once, answers recomputed live).
 BILIM_ANALYTICS_WARM = os.environ.get("BILIM_ANALYTICS_WARM", "1") == "1"
+
+# Request limits (bilim.web.limits): bodies longer than these are refused with 413 before being read.
+BILIM_MAX_UPLOAD_BYTES = int(float(os.environ.get("BILIM_MAX_UPLOAD_MB", "200")) * 1024 * 1024)
+BILIM_MAX_BODY_BYTES = int(float(os.environ.get("BILIM_MAX_BODY_MB", "10")) * 1024 * 1024)
+BILIM_UPLOAD_PATHS = ("/exchange/upload/", "/api/v1/exchange/import")
+# XLSX workbooks are zip archives: refused before parsing when they would inflate past these bounds.
+BILIM_XLSX_MAX_UNCOMPRESSED_BYTES = int(float(os.environ.get("BILIM_XLSX_MAX_UNCOMPRESSED_MB", "256")) * 1024 * 1024)
+BILIM_XLSX_MAX_RATIO = float(os.environ.get("BILIM_XLSX_MAX_RATIO", "100"))
+
+# Sessions end after 8 hours without a request and when the browser closes (both configurable).
+BILIM_SESSION_IDLE_SECONDS = int(float(os.environ.get("BILIM_SESSION_IDLE_HOURS", "8")) * 3600)
+BILIM_SESSION_TOUCH_SECONDS = min(300, max(1, BILIM_SESSION_IDLE_SECONDS // 10))
+SESSION_COOKIE_AGE = BILIM_SESSION_IDLE_SECONDS
+SESSION_EXPIRE_AT_BROWSER_CLOSE = os.environ.get("BILIM_SESSION_BROWSER_CLOSE", "1") == "1"
+
+# Content-Security-Policy (django-csp): scripts only from Bilim's own static files or carrying the
+# request's nonce; no inline event handlers, no eval, no framing, no plugins. Inline styles stay allowed
+# (chart tooltips and server-drawn SVG use style attributes; they cannot run code).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = True

@@ -266,6 +266,38 @@ def cell_text(v: Any) -> str:
     return unescape(str(v).strip()) if isinstance(v, str) else str(v)
 
 
+def check_archive_bounds(data: bytes) -> None:
+    """Refuse a workbook that would inflate out of bounds, before openpyxl decompresses anything.
+
+    An XLSX is a zip: 535 KB can hold a 303 MB sheet (issue 11), which openpyxl inflates into memory.
+    The central directory's sizes are checked against `BILIM_XLSX_MAX_UNCOMPRESSED_BYTES` (the whole
+    archive) and `BILIM_XLSX_MAX_RATIO` (any member above 1 MB); Python's zipfile enforces the declared
+    sizes while reading (a member that inflates past its declared size fails its CRC check).
+    """
+    import zipfile
+
+    from django.conf import settings
+
+    try:
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as e:
+        raise ExchangeError(RowError(1, "", f"not a readable XLSX workbook ({type(e).__name__}: {e})"[:300])) from None
+    max_total = settings.BILIM_XLSX_MAX_UNCOMPRESSED_BYTES
+    max_ratio = settings.BILIM_XLSX_MAX_RATIO
+    if len(infos) > 10_000:
+        raise ExchangeError(RowError(1, "", f"the workbook holds {len(infos)} parts (at most 10000): refused"))
+    total = sum(i.file_size for i in infos)
+    if total > max_total:
+        raise ExchangeError(RowError(1, "", (
+            f"the workbook inflates to {total / 2**20:.0f} MB (at most {max_total / 2**20:.0f} MB): "
+            "split it, or import the values as CSV")))
+    for i in infos:
+        if i.file_size > 2**20 and i.file_size > max_ratio * max(i.compress_size, 1):
+            raise ExchangeError(RowError(1, "", (
+                f"the workbook part {i.filename} inflates {i.file_size / max(i.compress_size, 1):.0f} times "
+                f"(at most {max_ratio:.0f}): refused as a possible decompression bomb")))
+
+
 def read_table_xlsx(data: bytes) -> Table:
     """The first sheet of a workbook; row numbers are Excel's (header = row 1)."""
     import warnings
@@ -273,6 +305,7 @@ def read_table_xlsx(data: bytes) -> Table:
 
     from openpyxl import load_workbook
 
+    check_archive_bounds(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

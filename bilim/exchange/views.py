@@ -5,6 +5,7 @@ Thin: the import is `services.import_file` run by `jobs`, templates come from `t
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -17,7 +18,6 @@ from . import jobs
 from .models import ImportJob
 from .templates import TemplateError, build_template, template_name
 
-MAX_UPLOAD = 200 * 1024 * 1024
 
 
 def _context(request, **extra):
@@ -34,10 +34,12 @@ def upload(request):
         if f is None:
             return render(request, "exchange/upload.html", _context(request, error=_("Choose a file to import.")),
                           status=400)
-        if f.size > MAX_UPLOAD:
+        limit = settings.BILIM_MAX_UPLOAD_BYTES
+        if f.size > limit:
             return render(request, "exchange/upload.html",
-                          _context(request, error=_("The file is larger than 200 MB; import it with the "
-                                                    "command line (bilim import).")), status=400)
+                          _context(request, error=_("The file is larger than %(limit)s MB; import it with the "
+                                                    "command line (bilim import).") % {"limit": limit // 2**20}),
+                          status=413)
         job = jobs.start(f.read(), f.name, dry_run=bool(request.POST.get("dry_run")), user=request.user,
                          unit_allowed=jobs.scope_filter(request.user), readable=jobs.read_filter(request.user))
         return redirect("exchange:job", job_id=job.pk)

@@ -17,6 +17,18 @@ function bilimToggle(chartId, tableId) {
   const showTable = t.hidden; t.hidden = !showTable; c.hidden = showTable;
   if (!showTable) { const inst = echarts.getInstanceByDom(c); if (inst) inst.resize(); }
 }
+// Page controls are wired here, not by inline handlers, so the Content-Security-Policy can forbid inline
+// script: data-toggle/data-toggle-table switch chart and table, data-csv/data-csv-name download a table,
+// data-autosubmit submits its form on change.
+document.addEventListener('click', ev => {
+  const t = ev.target.closest('[data-toggle-table]');
+  if (t) { bilimToggle(t.dataset.toggle, t.dataset.toggleTable); return; }
+  const c = ev.target.closest('[data-csv-name]');
+  if (c) bilimTableCsv(c.dataset.csv, c.dataset.csvName);
+});
+document.addEventListener('change', ev => {
+  if (ev.target.matches('[data-autosubmit]') && ev.target.form) ev.target.form.submit();
+});
 window.addEventListener('resize', () => document.querySelectorAll('.chart').forEach(el => {
   const inst = window.echarts && echarts.getInstanceByDom(el); if (inst) inst.resize(); }));
 
@@ -72,7 +84,7 @@ function bilimChart(id, option) {
 let bilimGeoPromise = null;
 function bilimKzMap(callback, focus) {
   if (!bilimGeoPromise) {
-    bilimGeoPromise = fetch(window.BILIM_GEO_URL).then(r => r.json()).then(geo => {
+    bilimGeoPromise = fetch(document.documentElement.dataset.geoUrl).then(r => r.json()).then(geo => {
       geo.features.forEach(f => { f.properties.name = f.id || f.properties.id; });
       echarts.registerMap('KZ', geo);
       return geo;
