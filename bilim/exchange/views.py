@@ -19,7 +19,6 @@ from .models import ImportJob
 from .templates import TemplateError, build_template, template_name
 
 
-
 def _context(request, **extra):
     recent = ImportJob.objects.filter(user=request.user).order_by("-created_at")[:10] \
         if request.user.is_authenticated else []
