@@ -5,13 +5,20 @@ from __future__ import annotations
 from django.core.cache import cache
 
 
-def bilim(request) -> dict:
+def demo_synthetic() -> bool:
+    """Whether the registry holds the synthetic demo: pages, printed reports and exports say so, so that
+    made-up figures are never taken for official ones. Cached for a minute (asked on every page)."""
     flag = cache.get("bilim:demo_synthetic")
     if flag is None:
         from bilim.registry.models import OrgUnit
 
         flag = OrgUnit.objects.filter(synthetic=True).exists()
         cache.set("bilim:demo_synthetic", flag, 60)
+    return bool(flag)
+
+
+def bilim(request) -> dict:
+    flag = demo_synthetic()
     from bilim.accounts.permissions import READ, capabilities_of
 
     user = getattr(request, "user", None)

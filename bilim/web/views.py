@@ -19,6 +19,10 @@ from bilim.exchange.safecell import row as safe_row
 from bilim.registry import selectors
 from bilim.registry.models import Area, Kind, OrgType, OrgUnit
 from bilim.web.analytics_bridge import national_aggregates
+from bilim.web.exports import exportable, profile_export
+from bilim.web.exports import requested as requested_export
+
+PROFILE_TABLES = ("indicators",)
 
 
 def _date_param(request: HttpRequest, name: str = "as_of") -> dt.date:
@@ -140,12 +144,19 @@ def registry_export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 @permission_required("registry")
+@exportable
 def orgunit_profile(request: HttpRequest, code: str) -> HttpResponse:
+    """The profile, or with `format=csv|xlsx` its key-indicator table (`table=indicators`)."""
     unit = OrgUnit.objects.filter(code=code).first()
     if unit is None:
         raise Http404(_("No org unit with code %(c)s") % {"c": code})
     require_unit(request.user, unit)
     day = _date_param(request)
+    want = requested_export(request, PROFILE_TABLES)  # after the access checks: a refusal stays a refusal
+    if want is not None:
+        from . import profile
+
+        return profile_export(request, want, unit, profile.indicator_context(request, unit, day))
     exists = unit.exists_on(day)
     children = (filter_units(selectors.children(unit, day), request.user).order_by("kind", "code") if exists
                 else OrgUnit.objects.none())

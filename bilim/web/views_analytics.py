@@ -15,6 +15,7 @@ from bilim.analytics.service import WarehouseMissing
 from bilim.web.analytics_bridge import national_aggregates
 
 from . import analytics_bridge as ab
+from . import exports
 
 COMPOSITE_DEFAULT = ["GER_ISCED1", "NER_ISCED2", "OOSR_ISCED1", "PTR_ISCED1", "OVERCAP_PCT", "EXP_PER_PUPIL",
                      "BROADBAND_PCT", "UNT_MEAN"]
@@ -37,15 +38,29 @@ def _weights(text: str, n: int) -> tuple[tuple[float, ...] | None, str]:
     return w, ""
 
 
+COMPARE_TABLES = ("regions", "composite")
+EQUITY_TABLES = ("parity", "measures")
+
+
 @permission_required("analytics")
 @national_aggregates
+@exports.exportable
 def compare(request: HttpRequest) -> HttpResponse:
+    """The page, or with `format=csv|xlsx` one of its tables (`table=regions|composite`) from the same context."""
+    want = exports.requested(request, COMPARE_TABLES)
+    ctx = _compare_context(request)
+    if want is not None:
+        return exports.compare_export(request, want, ctx)
+    return render(request, "web/analytics/compare.html", ctx)
+
+
+def _compare_context(request: HttpRequest) -> dict:
     mode, as_of = ab.mode_params(request)
     ctx: dict = {"mode": mode, "as_of": as_of or dt.date.today()}
     try:
         years = service.periods_available("ENROL")
     except WarehouseMissing as e:
-        return render(request, "web/analytics/compare.html", {**ctx, "warehouse_error": str(e)})
+        return {**ctx, "warehouse_error": str(e)}
     cat = service.catalogue()
     codes = [c for c in request.GET.getlist("ind") if c in cat.indicators] or ["GER_ISCED1"]
     period = _period(request, years)
@@ -94,7 +109,8 @@ def compare(request: HttpRequest) -> HttpResponse:
                                   "interval": str(_("5–95 % rank interval"))}}
     ctx.update({
         "years": years, "period": period, "codes": codes, "metas": [ab.indicator_meta(c) for c in codes],
-        "rows": rows, "national": [ab.fmt(national.get(c), c) for c in codes], "chart": chart,
+        "rows": rows, "national": [ab.fmt(national.get(c), c) for c in codes], "national_values": national,
+        "chart": chart,
         "all_indicators": sorted(((c, ab.indicator_name(c)) for c in cat.indicators), key=lambda t: t[0]),
         "comp_codes": comp_codes, "norm": norm, "agg": agg, "weights": request.GET.get("weights", ""),
         "weight_error": weight_error, "composite_rows": composite_rows, "composite_chart": composite_chart,
@@ -102,7 +118,7 @@ def compare(request: HttpRequest) -> HttpResponse:
         "dropped": [names.get(rc, {}).get("name", rc) for rc in regions if rc not in set(comp.index)],
         "chart_height": 90 + 30 * max(1, len(chart_rows)), "comp_height": 90 + 30 * max(1, len(composite_rows)),
     })
-    return render(request, "web/analytics/compare.html", ctx)
+    return ctx
 
 
 MEASURE_LABELS = {
@@ -139,7 +155,17 @@ def _parity_rows(code: str, period: str, mode: str, as_of, names: dict) -> tuple
 
 @permission_required("analytics")
 @national_aggregates
+@exports.exportable
 def equity(request: HttpRequest) -> HttpResponse:
+    """The page, or with `format=csv|xlsx` one of its tables (`table=parity|measures`) from the same context."""
+    want = exports.requested(request, EQUITY_TABLES)
+    ctx = _equity_context(request)
+    if want is not None:
+        return exports.equity_export(request, want, ctx)
+    return render(request, "web/analytics/equity.html", ctx)
+
+
+def _equity_context(request: HttpRequest) -> dict:
     import numpy as np
 
     from bilim.registry import selectors as registry
@@ -150,7 +176,7 @@ def equity(request: HttpRequest) -> HttpResponse:
     try:
         years = service.periods_available("ENROL")
     except WarehouseMissing as e:
-        return render(request, "web/analytics/equity.html", {**ctx, "warehouse_error": str(e)})
+        return {**ctx, "warehouse_error": str(e)}
     cat = service.catalogue()
     as_of_q = as_of if mode == "current" else None
     period = _period(request, years)
@@ -207,4 +233,4 @@ def equity(request: HttpRequest) -> HttpResponse:
                                   "x": str(_("Cumulative share of pupils")), "y": str(_("Cumulative share of expenditure"))}},
         "measures": measures,
     })
-    return render(request, "web/analytics/equity.html", ctx)
+    return ctx

@@ -126,3 +126,17 @@ def control_label(level: str) -> str:
         return str(Instruction.ControlLevel(level).label)
     except ValueError:
         return level or "—"
+
+
+@register.simple_tag(takes_context=True)
+def export_url(context, fmt: str, table: str = "") -> str:
+    """This page's URL with `format` (and `table`) added: an export of one of its tables keeps the page's
+    own selection, mode and as-of date (see `bilim.web.exports`)."""
+    request = context["request"]
+    query = request.GET.copy()
+    query["format"] = fmt
+    if table:
+        query["table"] = table
+    else:
+        query.pop("table", None)
+    return f"{request.path}?{query.urlencode()}"

@@ -6,9 +6,21 @@ function bilimSafeCell(text) {
   return /^[=+\-@\t\r]/.test(body) && !/^[+-]?(\d[\d\s\u00a0\u202f.,]*|[.,]\d+)([eE][+-]?\d+)?\s*%?$/.test(text)
     ? "'" + text : text;
 }
+// A cell's text on one line: <br> and line breaks become a space, runs of spaces one space (the
+// non-breaking spaces that group digits stay). textContent, not innerText: hidden tables have no layout.
+function bilimCellText(c) {
+  const copy = c.cloneNode(true);
+  copy.querySelectorAll('br').forEach(br => br.replaceWith(' '));
+  return copy.textContent.replace(/[ \t\r\n\f]+/g, ' ').trim();
+}
+// CSV of a table as shown, for tables without a server-side export (bilim/web/exports.py): one header
+// row, and a cell's data-value (a plain number, "" when missing) instead of its localised text.
 function bilimTableCsv(tableId, filename) {
   const rows = [...document.querySelectorAll('#' + tableId + ' tr')].map(tr =>
-    [...tr.querySelectorAll('th,td')].map(c => '"' + bilimSafeCell(c.innerText).replace(/"/g, '""') + '"').join(','));
+    [...tr.querySelectorAll('th,td')].map(c => {
+      const text = c.hasAttribute('data-value') ? c.dataset.value : bilimCellText(c);
+      return '"' + bilimSafeCell(text).replace(/"/g, '""') + '"';
+    }).join(','));
   const blob = new Blob(["\ufeff" + rows.join('\n')], {type: 'text/csv'});
   const a = document.createElement('a'); a.href = URL.createObjectURL(blob); a.download = filename; a.click();
 }
