@@ -214,33 +214,36 @@ def number_format(unit: str | None) -> str:
 
 
 def formula(code: str) -> str:
-    """The definition of an indicator as the catalogue gives it, in the notation of docs/indicators.md
-    (`factor × Σnumerator ÷ (Σdenominator × Σdenominator_factor)`, terms as data element[filters])."""
+    """The definition of an indicator in the catalogue's own terms (docs/indicators.md: `factor ×
+    Σnumerator ÷ (Σdenominator × Σdenominator_factor)`, a term as data element[options]): codes and
+    catalogue keys only, so that it reads the same in every interface language."""
     ind = service.catalogue().indicators.get(code)
     if ind is None:
         return ""
     if ind.method == "survival":
-        grades = ", ".join(ind.params.get("grades") or [])
-        return f"survival: reconstructed cohort of {ind.params.get('cohort', '')} over {grades}"
+        grades = "|".join(ind.params.get("grades") or [])
+        return f"method=survival[grades={grades}; cohort={ind.params.get('cohort', '')}]"
 
     def term(t: Any) -> str:
         bits = [f"{cat}={'|'.join('total' if v is None else str(v) for v in vals)}" for cat, vals in t.filters]
         bits += [f"org.{attr}={'|'.join(str(v) for v in vals)}" for attr, vals in t.org]
         if t.org_condition is not None:
             c = t.org_condition
-            right = c.right_de or c.right_attr or c.right_value
-            bits.append(f"org: {c.left_de} {c.op} {right}")
+            right = "|".join(f"{x:g}" if isinstance(x, float) else str(x)
+                             for x in (c.right_de, c.right_attr, c.right_value) if x is not None)
+            bits.append(f"org_condition={c.left_de} {c.op} {right}")
         if t.period_offset:
-            bits.append(f"t{t.period_offset:+d}")
-        if t.period_kind == "calendar":
-            bits.append("calendar year")
+            bits.append(f"period_offset={t.period_offset:+d}")
+        if t.period_kind != "same":
+            bits.append(f"period_kind={t.period_kind}")
         if t.lookup != "sum":
-            bits.append(t.lookup)
-        text = ("count of organizations with " if t.count_orgs else "") + t.de
-        text += f"[{'; '.join(bits)}]" if bits else ""
+            bits.append(f"lookup={t.lookup}")
         if t.apportion is not None:
-            text += f" × share of {term(t.apportion)}"
-        return text
+            bits.append(f"apportion={term(t.apportion)}")
+        if t.count_orgs:
+            least = f" ≥ {t.min_value:g}" if t.min_value is not None else ""
+            return f"count_orgs({t.de}{least}{'; ' + '; '.join(bits) if bits else ''})"
+        return t.de + (f"[{'; '.join(bits)}]" if bits else "")
 
     def part(terms: Sequence[Any]) -> str:
         out = ""
@@ -255,9 +258,9 @@ def formula(code: str) -> str:
         text += " ÷ " + (f"({' × '.join(below)})" if len(below) > 1 else below[0])
     if ind.factor != 1:
         text = f"{ind.factor:g} × {text}"
-    if ind.method == "flow":
-        text += " (cohort flow: t+1 read through the hierarchy of t)"
-    return text
+    if ind.guard:
+        text += f"; guard={', '.join(term(t) for t in ind.guard)}"
+    return text + (f"; method={ind.method}" if ind.method != "ratio" else "")
 
 
 def _metadata_rows(meta: Meta) -> list[list[Any]]:
