@@ -23,6 +23,14 @@ HEADER = ["indicator", "indicator_name", "ou_code", "ou_name", "period", "school
           "value", "unit"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_synthetic_flag():
+    """`demo_synthetic()` caches its answer for a minute; other modules' registries are not the demo."""
+    from django.core.cache import cache
+
+    cache.delete("bilim:demo_synthetic")
+
+
 @pytest.fixture
 def latest(warehouse):
     from bilim.analytics import service
