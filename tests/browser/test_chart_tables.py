@@ -1,8 +1,10 @@
 """Every chart has a table view and a download: the overview, region comparison and equity pages.
 
 On the comparison and equity pages each chart carries a "Chart / table" toggle and a CSV download of that
-table; the downloaded rows are the table's and carry the demo's real figures. The overview's sparklines
-are small multiples of one trend table, which is shown under them with its own CSV download.
+table: the server's export of the page's table (bilim/web/exports.py, plain numbers with codes, names,
+mode and as-of date) where there is one, else the table as shown; either way the demo's real figures.
+The overview's sparklines are small multiples of one trend table, which is shown under them with its own
+CSV download.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ def download_csv(page, button) -> list[list[str]]:
 
 
 def check_every_chart(page) -> dict[str, list[list[str]]]:
-    """Each chart: ready, toggles to its table and back, and downloads that table as CSV. Returns the CSVs."""
+    """Each chart: ready, toggles to its table and back, and downloads its data as CSV (the server's
+    export, or the table as shown). Returns the CSVs."""
     charts = page.locator("div.chart").evaluate_all("els => els.map(e => e.id)")
     assert charts
     out = {}
@@ -36,7 +39,7 @@ def check_every_chart(page) -> dict[str, list[list[str]]]:
         page.wait_for_selector(f"#{cid}[data-ready='1'] canvas")
         tools = page.locator(f".tools:has(button[data-toggle='{cid}'])")
         assert tools.count() == 1, f"{cid} has no chart/table toggle"
-        table_id = tools.locator("button[data-csv]").get_attribute("data-csv")
+        table_id = tools.locator("button[data-toggle]").get_attribute("data-toggle-table")
         chart, table = page.locator(f"#{cid}"), page.locator(f"#{table_id}")
         assert chart.is_visible() and not table.is_visible()
         tools.locator("button[data-toggle]").click()
@@ -44,12 +47,21 @@ def check_every_chart(page) -> dict[str, list[list[str]]]:
         assert table.evaluate("t => t.tagName") == "TABLE"
         n = table.locator("tbody tr").count()
         assert n >= 1, f"{table_id} is empty"
-        rows = download_csv(page, tools.locator("button[data-csv]"))
-        assert len(rows) == table.locator("tr").count() and len(rows) >= n + 1
+        if tools.locator("a[data-export=csv]").count():
+            assert tools.locator("button[data-csv]").count() == 0 and tools.locator("a[data-export=xlsx]").count() == 1
+            rows = download_csv(page, tools.locator("a[data-export=csv]"))
+            assert len(rows) >= n + 1 and rows[0][:3] == ["indicator", "indicator_name", "ou_code"]
+        else:
+            rows = download_csv(page, tools.locator("button[data-csv]"))
+            assert len(rows) == table.locator("tr").count() and len(rows) >= n + 1
         tools.locator("button[data-toggle]").click()
         assert chart.is_visible() and not table.is_visible()
         out[cid] = rows
     return out
+
+
+def records(rows: list[list[str]]) -> list[dict[str, str]]:
+    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
 
 
 def test_overview_trend_table_backs_every_sparkline_and_downloads(admin_page, demo_service, latest):
@@ -75,19 +87,24 @@ def test_region_comparison_charts_have_tables_and_downloads(admin_page, demo_ser
     page.goto(page.base + f"/compare/?ind=GER_ISCED1&period={latest}")
     csvs = check_every_chart(page)
     assert set(csvs) == {"compare-chart", "compare-map", "composite-chart"}
-    # the bar chart's table: every region, highest first, and the national line
-    bars = csvs["compare-chart"]
+    # the bar chart's data: every region and the national figure, as the service computes them
+    bars = records(csvs["compare-chart"])
+    assert csvs["compare-map"] == csvs["compare-chart"]  # both charts show the same regions table
     names = page.locator("#regions-table tbody td:first-child").all_inner_texts()
-    assert set(r[0] for r in bars[1:-1]) <= set(names) and len(bars) == len(df["value"].dropna()) + 2
-    values = [float(r[1].rstrip(" %").replace(",", "")) for r in bars[1:-1]]
-    assert values == sorted(values, reverse=True)
-    assert values[0] == pytest.approx(df["value"].max(), abs=0.05)
+    regions = {r["ou_code"]: r for r in bars if r["ou_code"] != "KZ"}
+    assert {r["ou_name"] for r in regions.values()} == set(names)
+    assert {c: float(r["value"]) for c, r in regions.items() if r["value"]} == \
+        {c: pytest.approx(float(v)) for c, v in df["value"].dropna().items()}
+    assert [float(r["value"]) for r in bars if r["ou_code"] == "KZ"] == [pytest.approx(nat)]
+    bar_rows = page.locator("#compare-table tbody tr").evaluate_all("rs => rs.map(r => r.dataset.code)")
+    shown = [float(df.loc[c, "value"]) for c in bar_rows]
+    assert shown == sorted(shown, reverse=True) and len(shown) == len(df["value"].dropna())  # highest first
     almaty = page.locator("#compare-table tr[data-code='KZ-75'] td").last.inner_text()
     assert almaty == f"{float(df.loc['KZ-75', 'value']):,.1f} %"
-    assert bars[-1][1] == f"{nat:,.1f} %"
+    assert page.locator("#compare-table tfoot th.num").inner_text() == f"{nat:,.1f} %"
     # the composite index table carries the rank intervals
-    comp = csvs["composite-chart"]
-    assert len(comp[0]) == 6 and all("–" in r[4] for r in comp[1:])
+    comp = records(csvs["composite-chart"])
+    assert comp and all(float(r["rank_p05"]) <= float(r["median_rank"]) <= float(r["rank_p95"]) for r in comp)
     page.click("button[data-toggle=compare-chart]")
     shot(page, "compare-bar-table-view", full=False)
 
@@ -98,13 +115,14 @@ def test_equity_charts_have_tables_and_downloads(admin_page, demo_service, lates
     page.goto(page.base + f"/equity/?ind=GER_ISCED1&period={latest}&region=KZ-75")
     csvs = check_every_chart(page)
     assert set(csvs) == {"parity-chart", "hist-chart", "lorenz-chart"}
-    kz = page.locator("#parity-table tr[data-code=KZ] td").first.inner_text()
-    assert any(r[0] == kz and f"{float(gpia['value'].iloc[0]):.3f}" in r for r in csvs["parity-chart"])
+    parity = records(csvs["parity-chart"])
+    assert [float(r["value"]) for r in parity if r["ou_code"] == "KZ" and r["parity_index"] == "GPIA"] == \
+        [pytest.approx(float(gpia["value"].iloc[0]))]
     lorenz = csvs["lorenz-chart"]
     assert [float(x) for x in lorenz[-1]] == [1.0, 1.0]  # the curve ends at all pupils, all expenditure
     # the measures table (no chart) downloads too
-    measures = download_csv(page, page.locator("button[data-csv=measures-table]"))
-    assert [r[1] for r in measures[1:]] == page.locator("#measures-table tbody td:nth-child(2)").all_inner_texts()
+    measures = records(download_csv(page, page.locator(".tools:has(+ #measures-table) a[data-export=csv]")))
+    assert [r["measure"] for r in measures] == page.locator("#measures-table tbody td:nth-child(2)").all_inner_texts()
     page.click("button[data-toggle=hist-chart]")
     shot(page, "equity-histogram-table-view", full=False)
 
