@@ -67,7 +67,8 @@ def test_compare_xlsx_link_downloads_a_workbook(admin_page, demo_service):
     with page.expect_download() as dl:
         page.locator(".tools:has(+ #regions-table) a[data-export=xlsx]").click()
     assert dl.value.suggested_filename.endswith("_historical.xlsx")
-    wb = load_workbook(dl.value.path())
+    with open(dl.value.path(), "rb") as f:  # the download has no extension, which openpyxl wants
+        wb = load_workbook(f)
     assert wb.sheetnames == ["data", "metadata"]
     values = [r[8] for r in wb["data"].iter_rows(min_row=2) if r[8].value is not None]
     assert values and all(c.data_type == "n" and c.number_format == "#,##0" for c in values)
