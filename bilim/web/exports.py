@@ -321,8 +321,8 @@ def to_xlsx(rows: Sequence[Mapping[str, Any]], meta: Meta) -> bytes:
         width = max([len(c)] + [len(str(r.get(c) or "")) for r in rows[:200]])
         ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = min(60, width + 2)
     ms = wb.create_sheet("metadata")
-    for r in _metadata_rows(meta):
-        ms.append(safecell.row(r))
+    for line in _metadata_rows(meta):
+        ms.append(safecell.row(line))
     for letter, width in zip("ABCDEF", (16, 28, 60, 24, 60, 40), strict=True):
         ms.column_dimensions[letter].width = width
     out = io.BytesIO()
