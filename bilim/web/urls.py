@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import pickers, views, views_analytics, views_authority, views_governance, views_projects
+from . import pickers, views, views_analytics, views_authority, views_governance, views_projects, views_writes
 
 app_name = "web"
 urlpatterns = [
@@ -25,13 +25,20 @@ urlpatterns = [
     path("competences/<str:code>/", views_authority.competence_history, name="competence_history"),
     # governance
     path("meetings/", views_governance.meetings, name="meetings"),
+    path("meetings/new/", views_writes.meeting_new, name="meeting_new"),
+    path("meetings/<str:code>/edit/", views_writes.meeting_edit, name="meeting_edit"),
+    path("meetings/<str:code>/delete/", views_writes.meeting_delete, name="meeting_delete"),
     path("meetings/<str:code>/", views_governance.meeting, name="meeting"),
     path("instructions/", views_governance.instructions, name="instructions"),
+    path("instructions/new/", views_writes.instruction_new, name="instruction_new"),
+    path("instructions/<path:code>/do/<str:what>/", views_writes.instruction_do, name="instruction_do"),
     path("instructions/<path:code>/", views_governance.instruction, name="instruction"),
     path("control/", views_governance.control, name="control"),
     # capital programmes
     path("projects/", views_projects.dashboard, name="projects"),
     path("projects/list/", views_projects.project_list, name="project_list"),
     path("projects/map/", views_projects.project_map, name="project_map"),
+    path("projects/timeline/", views_writes.timeline, name="timeline"),
+    path("projects/<str:code>/stages/", views_writes.project_stages, name="project_stages"),
     path("projects/<str:code>/", views_projects.project, name="project"),
 ]

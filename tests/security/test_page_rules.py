@@ -39,6 +39,13 @@ PAGE_FAMILIES: dict[str, tuple[str | None, str | None]] = {
     "web:powers": ("authority", R),
     "web:competence_history": ("authority", R),
     "web:meetings": ("governance", R),
+    "web:meeting_new": ("governance", M),
+    "web:meeting_edit": ("governance", M),
+    "web:meeting_delete": ("governance", W),
+    "web:instruction_new": ("governance", M),
+    "web:instruction_do": ("governance", M),
+    "web:timeline": ("projects", R),
+    "web:project_stages": ("projects", M),
     "web:meeting": ("governance", R),
     "web:instructions": ("governance", R),
     "web:instruction": ("governance", R),
@@ -81,6 +88,12 @@ SAMPLES = [
     ("web:instruction", "GET", "/instructions/T-COL/1/", None, 200),
     ("web:control", "GET", "/control/", None, 200),
     ("web:projects", "GET", "/projects/", None, 200),
+    ("web:timeline", "GET", "/projects/timeline/", None, 200),
+    ("web:project_stages", "GET", "/projects/T-PRJ/stages/", None, 200),
+    ("web:meeting_new", "GET", "/meetings/new/", None, 200),
+    ("web:meeting_edit", "GET", "/meetings/T-COL/edit/", None, 200),
+    ("web:instruction_new", "GET", "/instructions/new/?meeting=T-COL", None, 200),
+    ("web:instruction_do", "GET", "/instructions/T-COL/1/do/report/", None, 200),
     ("web:project_list", "GET", "/projects/list/", None, 200),
     ("web:project_map", "GET", "/projects/map/", None, 200),
     ("web:project", "GET", "/projects/T-PRJ/", None, 200),
@@ -99,6 +112,7 @@ SAMPLES = [
     # writes last: they may change what later requests see
     ("approval:entry", "POST", f"/collection/entry/{DS}/{SCHOOL}/{PE}/", {}, 302),
     ("approval:action", "POST", f"/collection/action/{DS}/{SCHOOL}/{PE}/", {"action": "submit"}, 302),
+    ("web:meeting_delete", "POST", "/meetings/NO-SUCH/delete/", {}, 404),
 ]
 
 
