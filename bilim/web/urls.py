@@ -11,6 +11,7 @@ from . import (
     views_governance,
     views_projects,
     views_reports,
+    views_writes,
 )
 
 app_name = "web"
@@ -33,14 +34,21 @@ urlpatterns = [
     path("competences/<str:code>/", views_authority.competence_history, name="competence_history"),
     # governance
     path("meetings/", views_governance.meetings, name="meetings"),
+    path("meetings/new/", views_writes.meeting_new, name="meeting_new"),
+    path("meetings/<str:code>/edit/", views_writes.meeting_edit, name="meeting_edit"),
+    path("meetings/<str:code>/delete/", views_writes.meeting_delete, name="meeting_delete"),
     path("meetings/<str:code>/", views_governance.meeting, name="meeting"),
     path("instructions/", views_governance.instructions, name="instructions"),
+    path("instructions/new/", views_writes.instruction_new, name="instruction_new"),
+    path("instructions/<path:code>/do/<str:what>/", views_writes.instruction_do, name="instruction_do"),
     path("instructions/<path:code>/", views_governance.instruction, name="instruction"),
     path("control/", views_governance.control, name="control"),
     # capital programmes
     path("projects/", views_projects.dashboard, name="projects"),
     path("projects/list/", views_projects.project_list, name="project_list"),
     path("projects/map/", views_projects.project_map, name="project_map"),
+    path("projects/timeline/", views_writes.timeline, name="timeline"),
+    path("projects/<str:code>/stages/", views_writes.project_stages, name="project_stages"),
     path("projects/<str:code>/", views_projects.project, name="project"),
     # printed reports (PDF)
     *[path(f"reports/{kind}/<str:code>.pdf", view, name=f"report_{kind}")
