@@ -48,11 +48,11 @@ def _ensure_demo(data_dir: Path, scale: str) -> None:
 
 def _subjects() -> dict[str, str]:
     """One subject per kind, as a ministry would print them: the largest region, its first district..."""
+    import datetime as dt
+
     from bilim.governance.models import Meeting
     from bilim.registry import selectors
     from bilim.registry.models import Kind
-
-    import datetime as dt
 
     today = dt.date.today()
     republic = selectors.republic_code()
@@ -108,8 +108,9 @@ def main() -> None:
     results: dict = {"data_dir": str(data_dir), "lang": args.lang, "runs": args.runs,
                      "load_average_before": load_before, "kinds": {}, "targets": {
                          "each_s": TARGET_EACH_S, "batch_s": TARGET_BATCH_S}}
-    from pypdf import PdfReader
     import io
+
+    from pypdf import PdfReader
 
     passport_html = ""
     for kind, code in _subjects().items():

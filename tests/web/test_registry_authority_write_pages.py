@@ -10,7 +10,6 @@ import pytest
 from bilim.authority.models import Competence, Delegation
 from bilim.registry import selectors as rsel
 from bilim.registry.models import LegalAct, OrgUnit, Restructuring
-
 from tests.authority.world import LegalActFactory
 
 
