@@ -188,6 +188,28 @@ class Tree:
         return [c for c in self.kids.get(unit_id, ()) if c in self.participating]
 
 
+def approval_chain(unit_id: int, parent: dict[int, int]) -> list[int]:
+    """The units a reporter's form climbs: the reporter, then its parents on the census date (up to
+    the republic). One definition for the entry grid's read rule and the warehouse's visibility."""
+    chain = [unit_id]
+    p = parent.get(unit_id)
+    while p is not None and len(chain) < 32:
+        chain.append(p)
+        p = parent.get(p)
+    return chain
+
+
+def climbed(chain: list[int], not_open: set[int] | frozenset[int]) -> int:
+    """How many units of `chain`, from the reporter up, have moved the form past `open` (submitted,
+    approved, accepted), stopping at the first that has not."""
+    n = 0
+    for pk in chain:
+        if pk not in not_open:
+            break
+        n += 1
+    return n
+
+
 def form_tree(data_set: DataSet, period: str) -> Tree:
     day = census_date(period)
     parent = registry.parent_map(day)
