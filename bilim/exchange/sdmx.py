@@ -533,3 +533,24 @@ def select(codes: Sequence[str], periods: Sequence[str], ou: Sequence[str] | str
     if res.empty:
         return pd.DataFrame(columns=["indicator", "period", "ou_code", "sex", "area", "value"])
     return res.reset_index(drop=True)
+
+
+def selection_areas(ou: Sequence[str] | str, periods: Sequence[str] = (), mode: str = "current", *,
+                    indicators: Sequence[str] | None = None, user: Any = None) -> list[str]:
+    """The REF_AREA codes a data message for this selection can hold, for `user` (None: the operator),
+    for the structure message's CL_REF_AREA.
+
+    The same `IndicatorQuery` and access decision as `select`, and the same resolution of the
+    selection (`query.units`): `KZ;LEVEL-region` gives the regions, `CHILDREN-KZ-63` the districts of
+    that region, each on the hierarchy of the periods (none named: of every period in the warehouse),
+    and only the units the user may see. Before, the structure took the selection's codes alone, so
+    its codelist held `KZ` while the data held the regions and the series keys were not in the DSD."""
+    from bilim.accounts.permissions import decide_access
+    from bilim.analytics import query as q
+    from bilim.analytics.catalogue import load_catalogue
+
+    try:
+        query = q.parse_query(list(indicators or load_catalogue().indicators), list(periods), ou, mode=mode)
+    except q.QueryError as e:
+        raise SdmxError(str(e)) from None
+    return q.units(decide_access(query, user), every_period=True)
