@@ -11,6 +11,10 @@ ou_code, [sex|area], numerator, denominator, value, mode`), so they never comput
   REF_AREA × INDICATOR × SEX × LOCATION, observations by TIME_PERIOD);
 * `data_json` — the same data as an SDMX-JSON 1.0 data message (structure embedded).
 
+The two SDMX-ML messages are sdmx1 model objects (`structure_message`, `data_message`) written by
+`sdmx.to_xml`; `data_json` is written here, as sdmx1 has no SDMX-JSON writer. For a selection,
+`selection_areas` gives the structure exactly the areas the data for that selection can hold.
+
 Time periods. Bilim's school year `2024S` runs 2024-09-01..2025-08-31. With `time_format="uis"`
 (the default) it is reported as the UIS reference year, the calendar year in which the school
 year ends (`2025`); a calendar year stays `2024`, a quarter is `2024-Q1`, a month `2024-01`. When
@@ -30,11 +34,14 @@ import math
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from bilim.metadata import periods as bilim_periods
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sdmx import message as sdmx_message
 
 AGENCY = "BILIM"
 VERSION = "1.0"
@@ -320,7 +327,8 @@ def _header(kind: str) -> Any:
                           prepared=dt.datetime.now(dt.UTC).replace(microsecond=0), sender=_agency())
 
 
-def structure_message(indicators: Iterable[str] | None = None, areas: Iterable[str] | None = None) -> Any:
+def structure_message(indicators: Iterable[str] | None = None,
+                      areas: Iterable[str] | None = None) -> sdmx_message.StructureMessage:
     """The structure message as an `sdmx.message.StructureMessage` (what `structure_xml` writes).
 
     `indicators`/`areas` restrict the codelists (the areas of a selection: `selection_areas`); None
@@ -359,7 +367,8 @@ def _series(obs: list[tuple[tuple[str, ...], str, float]]) -> dict[tuple[str, ..
     return series
 
 
-def data_message(df: pd.DataFrame, time_format: str = "uis", units: Mapping[str, str] | None = None) -> Any:
+def data_message(df: pd.DataFrame, time_format: str = "uis",
+                 units: Mapping[str, str] | None = None) -> sdmx_message.DataMessage:
     """The values of an indicator table as an `sdmx.message.DataMessage` with one structure-specific
     DataSet for DSD_EDU: a series per REF_AREA × INDICATOR × SEX × LOCATION with UNIT_MEASURE,
     observations by TIME_PERIOD. `units` (indicator -> unit text) defaults to the analytics catalogue.
