@@ -128,20 +128,24 @@ class Command(UserCommand):
         ou = opts["ou"] or self.access.scope_root or ""
         from django.core.exceptions import PermissionDenied
 
-        from bilim.analytics.service import WarehouseMissing
-
         try:
             if opts["sdmx_structure"]:
                 # CL_REF_AREA: the areas the data message for the same --ou (--period, --mode) can
                 # hold, resolved as the data export resolves them; no --ou: the whole registry
-                try:
-                    areas = sdmx.selection_areas(ou, periods, opts["mode"], indicators=codes or None,
-                                                 user=self.access.user) if ou else None
-                except (WarehouseMissing, PermissionDenied) as e:
-                    raise CommandError(str(e)) from e
+                areas = None
+                if ou:
+                    from bilim.analytics.service import WarehouseMissing
+
+                    try:
+                        areas = sdmx.selection_areas(ou, periods, opts["mode"], indicators=codes or None,
+                                                     user=self.access.user)
+                    except (WarehouseMissing, PermissionDenied) as e:
+                        raise CommandError(str(e)) from e
                 text = sdmx.structure_xml(codes or None, areas)
                 n, what = len(codes) if codes else len(sdmx.indicator_info()), "indicators described"
             else:
+                from bilim.analytics.service import WarehouseMissing
+
                 try:
                     df = sdmx.select(codes, periods, ou, sdmx.parse_by(opts["by"]), mode=opts["mode"],
                                      user=self.access.user)
