@@ -20,6 +20,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.core.exceptions import ValidationError
+from django.utils import formats
+from django.utils.translation import gettext
 
 from bilim.metadata import periods
 from bilim.metadata.models import CATEGORY_ORDER, Category, CategoryOption, DataElement
@@ -33,7 +35,13 @@ KIND_ORDER = tuple(k.value for k in Kind)
 PERIOD_TYPE_EXAMPLES = {
     "school_year": "2024S", "year": "2024", "quarter": "2024Q1", "month": "202401", "term": "2024T1",
 }
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+# ASCII digits only: Python's \d (and float()) also take Arabic-Indic "٣" or full-width "３", which a
+# clerk cannot tell from a typo and an export would write back differently.
+_NUMBER = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+
+# Value types of data elements (`DataElement.value_type`): counts are whole numbers of people or
+# things; amounts (money, scores, GDP) may have decimals. Neither is ever negative.
+COUNT, AMOUNT = "count", "amount"
 
 
 class RowError(NamedTuple):
@@ -44,7 +52,7 @@ class RowError(NamedTuple):
     reason: str
 
     def __str__(self) -> str:
-        where = f"line {self.line}" if isinstance(self.line, int) else str(self.line)
+        where = gettext("line %(n)s") % {"n": self.line} if isinstance(self.line, int) else str(self.line)
         return f"{where}: {self.field}: {self.reason}" if self.field else f"{where}: {self.reason}"
 
 
@@ -59,6 +67,7 @@ class ElementInfo:
     categories: tuple[str, ...]
     attached_to: frozenset[str]
     period_type: str
+    value_type: str = COUNT
 
 
 @dataclass(frozen=True)
@@ -87,10 +96,10 @@ class Reference:
                 "dataelement_id", "category__code"):
             cats.setdefault(de_id, []).append(code)
         elements = {}
-        for de in DataElement.objects.all().only("id", "code", "attached_to", "period_type"):
+        for de in DataElement.objects.all().only("id", "code", "attached_to", "period_type", "value_type"):
             ordered = tuple(c for c in CATEGORY_ORDER if c in cats.get(de.pk, []))
             elements[de.code] = ElementInfo(de.pk, de.code, ordered, frozenset(de.attached_to or ()),
-                                            de.period_type)
+                                            de.period_type, de.value_type)
         options: dict[str, list[str]] = {c.code: [] for c in Category.objects.all()}
         option_category: dict[str, list[str]] = {}
         for cat, opt in CategoryOption.objects.order_by("category__sort_order", "sort_order", "code").values_list(
@@ -108,16 +117,16 @@ class Reference:
 
     def element_error(self, code: str) -> str | None:
         if not code:
-            return "data element is missing"
+            return gettext("data element is missing")
         if code not in self.elements:
-            return f"unknown data element '{code}'"
+            return gettext("unknown data element '%(c)s'") % {"c": code}
         return None
 
     def unit_error(self, code: str) -> str | None:
         if not code:
-            return "org unit is missing"
+            return gettext("org unit is missing")
         if code not in self.units:
-            return f"unknown org unit '{code}'"
+            return gettext("unknown org unit '%(c)s'") % {"c": code}
         return None
 
     def option_error(self, category: str, code: str) -> str | None:
@@ -125,42 +134,52 @@ class Reference:
         if code in opts:
             return None
         shown = ", ".join(opts) if len(opts) <= 8 else f"{', '.join(opts[:4])} ... {', '.join(opts[-2:])}"
-        return f"unknown option '{code}' for category {category} (expected one of {shown})"
+        return gettext("unknown option '%(o)s' for category %(c)s (expected one of %(shown)s)") % {
+            "o": code, "c": category, "shown": shown}
 
     @staticmethod
     def category_not_allowed(element: ElementInfo, category: str) -> str:
-        allowed = ", ".join(element.categories) or "none"
-        return (f"data element {element.code} is not disaggregated by {category} "
-                f"(its categories: {allowed})")
+        allowed = ", ".join(element.categories) or "—"
+        return gettext("data element %(de)s is not disaggregated by %(c)s (its categories: %(allowed)s)") % {
+            "de": element.code, "c": category, "allowed": allowed}
 
     @staticmethod
     def period_type_error(element: ElementInfo, period: periods.Period) -> str | None:
         if period.type == element.period_type:
             return None
         example = PERIOD_TYPE_EXAMPLES.get(element.period_type, "")
-        hint = f", e.g. {example}" if example else ""
-        return (f"period {period.code} is a {period.type.replace('_', ' ')} but {element.code} is collected "
-                f"per {element.period_type.replace('_', ' ')}{hint}")
+        return gettext("period %(p)s is a %(t)s but %(de)s is collected per %(want)s, e.g. %(ex)s") % {
+            "p": period.code, "t": _type_name(period.type), "de": element.code,
+            "want": _type_name(element.period_type), "ex": example}
 
     @staticmethod
     def attachment_error(element: ElementInfo, unit: UnitInfo) -> str | None:
         if unit.kind in element.attached_to:
             return None
-        return (f"{element.code} is reported by {' or '.join(sorted(element.attached_to)) or 'no'} units, "
-                f"not by {unit.code} (a {unit.kind})")
+        return gettext("%(de)s is reported by %(kinds)s units, not by %(u)s (a %(kind)s)") % {
+            "de": element.code, "kinds": " / ".join(sorted(element.attached_to)) or "—", "u": unit.code,
+            "kind": unit.kind}
 
     @staticmethod
     def open_error(unit: UnitInfo, period: periods.Period) -> str | None:
         if unit.opened is not None and unit.opened > period.end:
-            return f"org unit {unit.code} opened on {unit.opened.isoformat()}, after period {period.code}"
+            return gettext("org unit %(u)s opened on %(d)s, after period %(p)s") % {
+                "u": unit.code, "d": unit.opened.isoformat(), "p": period.code}
         if unit.closed is not None and unit.closed <= period.start:
-            return f"org unit {unit.code} closed on {unit.closed.isoformat()}, before period {period.code}"
+            return gettext("org unit %(u)s closed on %(d)s, before period %(p)s") % {
+                "u": unit.code, "d": unit.closed.isoformat(), "p": period.code}
         return None
+
+
+def _type_name(period_type: str) -> str:
+    names = {"school_year": gettext("school year"), "year": gettext("year"), "quarter": gettext("quarter"),
+             "month": gettext("month"), "term": gettext("term")}
+    return names.get(period_type, period_type.replace("_", " "))
 
 
 def parse_period(code: str) -> tuple[periods.Period | None, str | None]:
     if not code:
-        return None, "period is missing"
+        return None, gettext("period is missing")
     try:
         return periods.parse(code), None
     except periods.PeriodError as e:
@@ -168,22 +187,45 @@ def parse_period(code: str) -> tuple[periods.Period | None, str | None]:
 
 
 def parse_number(text: Any) -> tuple[float | None, str | None]:
-    """A finite decimal number, written plainly (no thousands separators, no hex, no 'nan')."""
+    """A finite decimal number, written plainly (ASCII digits; no thousands separators, no hex, no 'nan')."""
     if isinstance(text, bool):
-        return None, f"'{text}' is not a number"
+        return None, gettext("'%(v)s' is not a number") % {"v": text}
     if isinstance(text, int | float):
         number = float(text)
     else:
         s = str(text).strip()
         if not s:
-            return None, "value is missing"
+            return None, gettext("value is missing")
         if not _NUMBER.match(s):
             shown = s if len(s) <= 40 else s[:37] + "..."
-            return None, f"'{shown}' is not a number"
+            if any(ch.isdigit() and not ("0" <= ch <= "9") for ch in s):
+                return None, gettext("'%(v)s' is not a number: write it with the digits 0-9") % {"v": shown}
+            return None, gettext("'%(v)s' is not a number") % {"v": shown}
         number = float(s)
     if not math.isfinite(number):
-        return None, f"'{text}' is not a finite number (too large?)"
+        return None, gettext("'%(v)s' is not a finite number (too large?)") % {"v": text}
     return number, None
+
+
+def show_number(number: float) -> str:
+    """A number as the reader's locale writes it (decimal comma in kk and ru), for messages."""
+    if float(number).is_integer() and abs(number) < 1e15:
+        return formats.number_format(int(number), use_l10n=True, force_grouping=True)
+    return formats.number_format(number, use_l10n=True, force_grouping=True)
+
+
+def number_error(element: ElementInfo | None, number: float) -> str | None:
+    """The rule for the size of a value, the same for a typed cell and for every row of an import:
+    no value is negative, and a count (pupils, teachers, classes) is a whole number."""
+    if element is None:
+        return None
+    if number < 0:
+        return gettext("%(de)s cannot be negative (%(v)s was given)") % {"de": element.code,
+                                                                         "v": show_number(number)}
+    if element.value_type == COUNT and not float(number).is_integer():
+        return gettext("%(de)s is a count: a whole number is expected, not %(v)s") % {
+            "de": element.code, "v": show_number(number)}
+    return None
 
 
 def disaggregation_label(cats: dict[str, str]) -> str:
@@ -220,11 +262,14 @@ def check_value(ref: Reference, data_element: str, period: str, org_unit: str, v
     cats = {k.upper(): (v or "").strip() for k, v in (categories or {}).items() if (v or "").strip()}
     for cat, opt in cats.items():
         if cat not in CATEGORY_ORDER:
-            add(cat, f"unknown category {cat} (categories: {', '.join(CATEGORY_ORDER)})")
+            add(cat, gettext("unknown category %(c)s (categories: %(all)s)") % {"c": cat,
+                                                                              "all": ", ".join(CATEGORY_ORDER)})
             continue
         add(cat, ref.option_error(cat, opt))
         if element and cat not in element.categories:
             add(cat, ref.category_not_allowed(element, cat))
+    if element and number is not None:
+        add("value", number_error(element, number))
     if element and per:
         add("period", ref.period_type_error(element, per))
     if element and unit:
@@ -355,7 +400,8 @@ def validate_rows(rows: ValueRows, ref: Reference, check_duplicates: bool = True
     cols = rows.columns
     for name in REQUIRED_COLUMNS:
         if name not in cols:
-            errs.header(name, f"required column '{name}' is missing (columns: {', '.join(VALUE_COLUMNS)})")
+            errs.header(name, gettext("required column '%(c)s' is missing (columns: %(all)s)") % {
+                "c": name, "all": ", ".join(VALUE_COLUMNS)})
     if errs.items:
         return None, errs.sorted()
     n = rows.n
@@ -395,8 +441,9 @@ def validate_rows(rows: ValueRows, ref: Reference, check_duplicates: bool = True
     pair_checks(errs, ou_idx, pe_idx, ou_ok & pe_ok, len(pe_codes), "orgUnit",
                 lambda o, p: ref.open_error(ou_info[o], pe_obj[p]))
 
-    # value
+    # value: a number, then the size rule of its element (on distinct element and value pairs)
     values = _numbers(errs, _trimmed(cols["value"]))
+    _sizes(errs, de_idx, de_ok, de_info, values)
 
     # categories
     cat_idx: dict[str, np.ndarray] = {}
@@ -414,7 +461,8 @@ def validate_rows(rows: ValueRows, ref: Reference, check_duplicates: bool = True
         cat_idx[cat], cat_codes[cat] = idx, codes
     for name in cols:
         if name not in VALUE_COLUMNS:
-            errs.header(name, f"unknown column '{name}' (columns: {', '.join(VALUE_COLUMNS)})")
+            errs.header(name, gettext("unknown column '%(c)s' (columns: %(all)s)") % {
+                "c": name, "all": ", ".join(VALUE_COLUMNS)})
 
     # distinct disaggregations (combinations of options) present
     combo_key = np.zeros(n, dtype=np.int64)
@@ -483,6 +531,20 @@ def _numbers(errs: _Errors, arr: pa.Array) -> np.ndarray:
     return nums[idx]
 
 
+def _sizes(errs: _Errors, de_idx: np.ndarray, de_ok: np.ndarray, de_info: list[Any], values: np.ndarray) -> None:
+    """`number_error` once per distinct (data element, value) among rows whose element and number are
+    good. `number_error` rejects only negative or fractional numbers, so a file with neither (nearly
+    every census file) skips the pairing."""
+    ok = de_ok & np.isfinite(values)
+    checked = values[ok]
+    if not len(checked) or ((checked >= 0).all() and (checked == np.floor(checked)).all()):
+        return
+    uniq, val_idx = np.unique(np.where(ok, values, 0.0), return_inverse=True)
+    val_idx = val_idx.ravel().astype(np.int64)
+    pair_checks(errs, de_idx, val_idx, ok, len(uniq), "value",
+                lambda d, v: number_error(de_info[d], float(uniq[v])))
+
+
 def _combine(a: np.ndarray, b: np.ndarray, b_count: int) -> np.ndarray:
     """Codes of the pairs (a, b): equal pairs get equal codes, and codes stay small enough to combine
     again (a mixed-radix number while it fits in 62 bits, else renumbered densely)."""
@@ -526,8 +588,9 @@ def _duplicates(errs: _Errors, de_idx, pe_idx, ou_idx, combo_idx, n_pe, n_ou, n_
 
     def reason(i: int) -> str:
         where = pos[first_of_row[i]] if isinstance(pos, list) else int(pos[first_of_row[i]])
-        label = f"line {where}" if isinstance(where, int) else str(where)
-        return f"duplicate of {label} (same data element, period, org unit and disaggregation)"
+        label = gettext("line %(n)s") % {"n": where} if isinstance(where, int) else str(where)
+        return gettext("duplicate of %(where)s (same data element, period, org unit and disaggregation)") % {
+            "where": label}
 
     errs.rows_where(dup, "key", reason)
 
@@ -544,8 +607,9 @@ def _locks(errs, is_locked, de_idx, ou_idx, pe_idx, de_info, ou_info, canon, ok)
             continue
         o, p, d = ou_info[ou_idx[r]], canon[pe_idx[r]], de_info[de_idx[r]]
         if is_locked(o, p, d):
-            verdict[int(key[r])] = (f"values of {d.code} for {o.code} in {p} are locked (approved); "
-                                    "ask for the approval to be withdrawn first")
+            verdict[int(key[r])] = gettext("values of %(de)s for %(u)s in %(p)s are locked (approved); ask for "
+                                           "the approval to be withdrawn first") % {"de": d.code, "u": o.code,
+                                                                                     "p": p}
     if verdict:
         bad = ok & np.isin(key, np.fromiter(verdict, dtype=np.int64))
         errs.rows_where(bad, "key", lambda i: verdict[int(key[i])])

@@ -78,6 +78,13 @@ class DataElement(Named):
     aggregation = models.CharField(max_length=8, choices=Aggregation.choices, default=Aggregation.SUM)
     period_type = models.CharField(max_length=16, default="school_year")
 
+    class ValueType(models.TextChoices):
+        COUNT = "count", _("Count (a whole number, not negative)")
+        AMOUNT = "amount", _("Amount (a number, not negative)")
+
+    # which numbers a value may be: `bilim.collection.validation.number_error` applies it to entry and imports
+    value_type = models.CharField(max_length=8, choices=ValueType.choices, default=ValueType.COUNT)
+
     class Meta(Named.Meta):
         verbose_name = _("data element")
 

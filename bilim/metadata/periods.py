@@ -10,6 +10,12 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+CENSUS_MONTH_DAY = (10, 1)
+"""School-year census date (1 October), the date enrolment is counted."""
+
+CALENDAR_MONTH_DAY = (7, 1)
+"""Mid-year date used for calendar years (population and GDP are mid-year figures)."""
+
 
 class PeriodError(ValueError):
     pass
@@ -24,9 +30,18 @@ class Period:
 
     @property
     def census_date(self) -> dt.date:
-        """Reference date: 1 October for a school year, mid-period otherwise."""
+        """The one reference date of a period, for the approval tree, entry and analytics alike
+        (`bilim.analytics.periods.ref_date` reads it): the census day (1 October) for a school year,
+        1 July for a calendar year (population and GDP are mid-year figures), the 15th of the middle
+        month for a quarter, the 15th for a month, the middle of any other period."""
         if self.type == "school_year":
-            return dt.date(self.start.year, 10, 1)
+            return dt.date(self.start.year, *CENSUS_MONTH_DAY)
+        if self.type == "year":
+            return dt.date(self.start.year, *CALENDAR_MONTH_DAY)
+        if self.type == "quarter":
+            return dt.date(self.start.year, self.start.month + 1, 15)
+        if self.type == "month":
+            return dt.date(self.start.year, self.start.month, 15)
         return self.start + (self.end - self.start) / 2
 
     def shift(self, years: int) -> Period:
@@ -117,21 +132,42 @@ def parse(code: str) -> Period:
     )
 
 
-def label(code: str) -> str:
-    """A period as people write it: school year `2024S` → `2024/25`, quarter `2024Q2` → `2024 Q2` (II кв.
-    in kk/ru), term `2024T1` → `2024/25 T1`; other codes unchanged. Codes stay in the API and files."""
-    from django.utils.translation import gettext as _
+def label(code: str, lang: str | None = None) -> str:
+    """How a period is shown to a person: school years as "2024/25", calendar periods in words of
+    `lang` (default: the active language). Codes stay in the API and in files; pages call this so a
+    clerk never has to know that "2024S" means the school year 2024/25. An unparsable code is
+    returned unchanged (a page must still show what is stored)."""
+    from django.utils import translation
 
     try:
         p = parse(code)
     except PeriodError:
-        return code
+        return str(code)
+    if lang:
+        with translation.override(lang):
+            return _label(p)
+    return _label(p)
+
+
+def _label(p: Period) -> str:
+    from django.utils import dateformat
+    from django.utils.translation import gettext as _
+
     y = p.start.year
     if p.type == "school_year":
         return f"{y}/{(y + 1) % 100:02d}"
+    if p.type == "year":
+        return _("%(y)d year") % {"y": y}
     if p.type == "quarter":
-        return _("%(year)s Q%(q)s") % {"year": y, "q": (p.start.month - 1) // 3 + 1}
+        return _("Q%(q)d %(y)d") % {"q": (p.start.month - 1) // 3 + 1, "y": y}
+    if p.type == "month":
+        return dateformat.format(p.start, "F Y")
     if p.type == "term":
-        sy = y if p.start.month >= 9 else y - 1
-        return _("%(year)s term %(t)s") % {"year": f"{sy}/{(sy + 1) % 100:02d}", "t": code[-1]}
-    return code
+        sy = p.start.year if p.start.month >= 9 else p.start.year - 1
+        return _("%(sy)s, term %(t)s") % {"sy": f"{sy}/{(sy + 1) % 100:02d}", "t": p.code[-1]}
+    return p.code
+
+
+def choices(codes, lang: str | None = None) -> list[tuple[str, str]]:
+    """(code, label) pairs for a picker, newest first."""
+    return [(c, label(c, lang)) for c in sorted(set(codes), reverse=True)]

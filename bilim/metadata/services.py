@@ -41,7 +41,7 @@ def load_catalogue(data: dict[str, Any] | None = None, actor: str = "system") ->
         de, _ = DataElement.objects.update_or_create(
             code=d["code"], defaults={k: d.get(k, "") for k in ("name_kk", "name_ru", "name_en", "description")} | {
                 "attached_to": d.get("attached_to", []), "aggregation": d.get("aggregation", "sum"),
-                "period_type": d.get("period_type", "school_year")})
+                "period_type": d.get("period_type", "school_year"), "value_type": d.get("value_type", "count")})
         missing = [c for c in d.get("categories", []) if c not in cats]
         if missing:
             raise ValueError(f"Data element {d['code']}: unknown categories {', '.join(missing)}")
@@ -74,7 +74,7 @@ def export_catalogue() -> dict[str, Any]:
         "data_elements": [
             {**{k: getattr(d, k) for k in names}, "description": d.description,
              "categories": sorted(c.code for c in d.categories.all()), "attached_to": d.attached_to,
-             "aggregation": d.aggregation, "period_type": d.period_type}
+             "aggregation": d.aggregation, "period_type": d.period_type, "value_type": d.value_type}
             for d in DataElement.objects.prefetch_related("categories")
         ],
         "data_sets": [

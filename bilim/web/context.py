@@ -19,11 +19,15 @@ def demo_synthetic() -> bool:
 
 def bilim(request) -> dict:
     flag = demo_synthetic()
-    from bilim.accounts.permissions import READ, capabilities_of
+    from bilim.accounts.permissions import READ, WRITE, capabilities_of
+
+    from .workspace import has_workspace
 
     user = getattr(request, "user", None)
     from bilim.formats.numbers import separators
 
     decimal, group = separators()
-    return {"demo_synthetic": flag, "can": capabilities_of(user)[READ] if user is not None else {},
-            "number_decimal": decimal, "number_group": group}
+    caps = capabilities_of(user) if user is not None else {READ: {}, WRITE: {}}
+    return {"demo_synthetic": flag, "can": caps[READ], "can_write": caps[WRITE],
+            "number_decimal": decimal, "number_group": group,
+            "has_workspace": has_workspace(user) if user is not None else False}

@@ -128,6 +128,14 @@ def control_label(level: str) -> str:
         return level or "—"
 
 
+@register.filter
+def period_label(code) -> str:
+    """A period code as a person reads it ("2024S" -> "2024/25"); see `bilim.metadata.periods.label`."""
+    from bilim.metadata.periods import label
+
+    return label(str(code)) if code else ""
+
+
 @register.simple_tag(takes_context=True)
 def export_url(context, fmt: str, table: str = "") -> str:
     """This page's URL with `format` (and `table`) added: an export of one of its tables keeps the page's
