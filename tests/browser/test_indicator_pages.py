@@ -39,7 +39,7 @@ def test_overview_cards_show_national_values(admin_page, demo_service, latest):
     assert page.locator(".card[data-code=GER_ISCED1] .value").inner_text() == f"{en(ger)} %"
     assert page.locator(".card[data-code=EXP_PER_PUPIL] .value").inner_text() == en(exp, 0)
     page.wait_for_selector("#spark-GER_ISCED1[data-ready='1'] canvas")
-    assert "2020S" in page.locator("#overview-table thead").inner_text()
+    assert "2020/21" in page.locator("#overview-table thead").inner_text()
     assert "current" in page.locator("#mode-note").inner_text().lower()
     shot(page, "overview")
     set_language(page, "ru")
