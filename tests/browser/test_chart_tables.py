@@ -15,7 +15,6 @@ import io
 import pytest
 
 from bilim.metadata.periods import label
-
 from tests.browser.conftest import shot
 
 

@@ -12,7 +12,6 @@ import math
 import pytest
 
 from bilim.metadata.periods import label
-
 from tests.browser.conftest import api, shot
 
 REGION = "KZ-19"  # Almaty Region: lost Taldykorgan to the new Jetisu Region on 2022-06-08
