@@ -14,12 +14,14 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from bilim.metadata import periods
 from bilim.metadata.models import CATEGORY_ORDER, Category, CategoryOption, DataElement
@@ -33,7 +35,19 @@ KIND_ORDER = tuple(k.value for k in Kind)
 PERIOD_TYPE_EXAMPLES = {
     "school_year": "2024S", "year": "2024", "quarter": "2024Q1", "month": "202401", "term": "2024T1",
 }
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+# How values are written, the one grammar for the entry grid and every import format. ASCII only:
+# Python's `\d`, int(), float() and Decimal() also take Arabic-Indic "٣" or full-width "３", which a
+# clerk cannot tell from a typo and which an export would write back as different bytes. The bulk
+# path of `validate_rows` runs the same patterns with Arrow (RE2, where [0-9] is ASCII too).
+COUNT_PATTERN = r"[0-9]+"
+NUMBER_PATTERN = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
+_COUNT = re.compile(COUNT_PATTERN)
+_NUMBER = re.compile(NUMBER_PATTERN)
+_DECIMAL_COMMA = re.compile(r"[+-]?([0-9]+,[0-9]*|,[0-9]+)([eE][+-]?[0-9]+)?")
+
+# `DataElement.value_type`: a count is a whole number of people or things, an amount any finite number.
+COUNT, AMOUNT = DataElement.ValueType.COUNT.value, DataElement.ValueType.AMOUNT.value
 
 
 class RowError(NamedTuple):
@@ -59,6 +73,7 @@ class ElementInfo:
     categories: tuple[str, ...]
     attached_to: frozenset[str]
     period_type: str
+    value_type: str = COUNT
 
 
 @dataclass(frozen=True)
@@ -87,10 +102,10 @@ class Reference:
                 "dataelement_id", "category__code"):
             cats.setdefault(de_id, []).append(code)
         elements = {}
-        for de in DataElement.objects.all().only("id", "code", "attached_to", "period_type"):
+        for de in DataElement.objects.all().only("id", "code", "attached_to", "period_type", "value_type"):
             ordered = tuple(c for c in CATEGORY_ORDER if c in cats.get(de.pk, []))
             elements[de.code] = ElementInfo(de.pk, de.code, ordered, frozenset(de.attached_to or ()),
-                                            de.period_type)
+                                            de.period_type, de.value_type)
         options: dict[str, list[str]] = {c.code: [] for c in Category.objects.all()}
         option_category: dict[str, list[str]] = {}
         for cat, opt in CategoryOption.objects.order_by("category__sort_order", "sort_order", "code").values_list(
@@ -167,23 +182,74 @@ def parse_period(code: str) -> tuple[periods.Period | None, str | None]:
         return None, str(e)
 
 
-def parse_number(text: Any) -> tuple[float | None, str | None]:
-    """A finite decimal number, written plainly (no thousands separators, no hex, no 'nan')."""
+def _shown(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _foreign_digit(text: str) -> bool:
+    """Whether the text holds a digit other than ASCII 0-9 (Arabic-Indic, full-width, superscript, ...)."""
+    return any(ch.isnumeric() and not ("0" <= ch <= "9") for ch in text)
+
+
+def parse_value(text: Any, value_type: str = AMOUNT, element: str = "") -> tuple[float | None, str | None]:
+    """The number a submitted value stands for, or why it is refused: the one rule for a cell typed
+    into the grid (`check_value`) and for every row of every import format (`validate_rows`).
+
+    Text is trimmed, then must use the ASCII digits 0-9. A count (`value_type` COUNT) is written as
+    digits only — no sign, decimal separator, exponent or group separator — so '-5', '2.5', '2,5'
+    and '1e3' are refused, each with its reason; an amount is a plain finite decimal ('-1.5e3' is
+    fine, '1 000', '0x10' and 'nan' are not). Numbers that are not text (XLSX cells and JSON numbers
+    reach here as text; Python callers may pass int or float) follow the same limits. `element` is
+    named in the reasons. Empty text is "value is missing": the grid deletes instead, templates skip.
+    """
+    count = value_type == COUNT
+    of = {"element": element or gettext("this data element")}
     if isinstance(text, bool):
-        return None, f"'{text}' is not a number"
+        return None, gettext("'%(value)s' is not a number") % {"value": text}
     if isinstance(text, int | float):
-        number = float(text)
+        if isinstance(text, float) and not math.isfinite(text):
+            return None, gettext("'%(value)s' is not a finite number (too large?)") % {"value": text}
+        if count and text < 0:
+            return None, gettext("'%(value)s' must not be negative: %(element)s is a count") % {"value": text, **of}
+        if count and not float(text).is_integer():
+            return None, gettext("'%(value)s' must be a whole number: %(element)s is a count") % {
+                "value": text, **of}
+        try:
+            number = float(text) + 0.0  # -0.0 is stored as 0
+        except OverflowError:
+            number = math.inf
     else:
         s = str(text).strip()
         if not s:
-            return None, "value is missing"
-        if not _NUMBER.match(s):
-            shown = s if len(s) <= 40 else s[:37] + "..."
-            return None, f"'{shown}' is not a number"
+            return None, gettext("value is missing")
+        shown = {"value": _shown(s)}
+        if _foreign_digit(s):
+            return None, gettext("'%(value)s' has digits other than 0–9: use the digits 0–9") % shown
+        if count and not _COUNT.fullmatch(s):
+            return None, _count_reason(s) % (shown | of)
+        if not _NUMBER.fullmatch(s):
+            return None, gettext("'%(value)s' is not a number") % shown
         number = float(s)
     if not math.isfinite(number):
-        return None, f"'{text}' is not a finite number (too large?)"
+        return None, gettext("'%(value)s' is not a finite number (too large?)") % {"value": _shown(str(text).strip())}
     return number, None
+
+
+def _count_reason(s: str) -> str:
+    """Why ASCII text that is not plain digits is not a count (a message with %(value)s, %(element)s)."""
+    written = s if _NUMBER.fullmatch(s) else s.replace(",", ".", 1) if _DECIMAL_COMMA.fullmatch(s) else ""
+    if not written:
+        return gettext("'%(value)s' is not a number")
+    try:
+        number = Decimal(written)
+    except InvalidOperation:  # pragma: no cover - the patterns only let decimals through
+        return gettext("'%(value)s' is not a number")
+    if written.startswith("-"):
+        return gettext("'%(value)s' must not be negative: %(element)s is a count")
+    if number != number.to_integral_value():
+        return gettext("'%(value)s' must be a whole number: %(element)s is a count")
+    return gettext("'%(value)s': write %(element)s with the digits 0–9 only, without a sign, decimal point "
+                   "or exponent")
 
 
 def disaggregation_label(cats: dict[str, str]) -> str:
@@ -213,9 +279,9 @@ def check_value(ref: Reference, data_element: str, period: str, org_unit: str, v
     add("orgUnit", ref.unit_error(org_unit))
     per, reason = parse_period(period)
     add("period", reason)
-    number, reason = parse_number(value)
-    add("value", reason)
     element = ref.elements.get(data_element)
+    number, reason = parse_value(value, element.value_type if element else AMOUNT, data_element)
+    add("value", reason)
     unit = ref.units.get(org_unit)
     cats = {k.upper(): (v or "").strip() for k, v in (categories or {}).items() if (v or "").strip()}
     for cat, opt in cats.items():
@@ -395,8 +461,10 @@ def validate_rows(rows: ValueRows, ref: Reference, check_duplicates: bool = True
     pair_checks(errs, ou_idx, pe_idx, ou_ok & pe_ok, len(pe_codes), "orgUnit",
                 lambda o, p: ref.open_error(ou_info[o], pe_obj[p]))
 
-    # value
-    values = _numbers(errs, _trimmed(cols["value"]))
+    # value: the rule of its element's value type (unknown elements: any number, so the row still hears
+    # about a value that is no number at all)
+    value_types = [i.value_type if i else AMOUNT for i in de_info]
+    values = _numbers(errs, _trimmed(cols["value"]), de_idx, value_types, de_codes)
 
     # categories
     cat_idx: dict[str, np.ndarray] = {}
@@ -467,20 +535,48 @@ def pair_checks(errs: _Errors, a_idx: np.ndarray, b_idx: np.ndarray, ok: np.ndar
         errs.rows_where(bad, f, lambda i: verdict[int(key[i])])
 
 
-def _numbers(errs: _Errors, arr: pa.Array) -> np.ndarray:
-    try:
-        cast = pc.cast(arr, pa.float64())
-        values = cast.to_numpy(zero_copy_only=False)
+def _numbers(errs: _Errors, arr: pa.Array, de_idx: np.ndarray, value_types: list[str], de_codes: list[str]
+             ) -> np.ndarray:
+    """The value of every row, by `parse_value` — or, when Arrow can tell that every text is one the
+    rule accepts and reads the same way, by one vectorised cast.
+
+    The shortcut is taken only when each row's text matches its type's pattern (the rule's own
+    `COUNT_PATTERN` / `NUMBER_PATTERN`) and the cast is finite; for such text `parse_value` returns
+    `float(text)`, which Arrow's correctly rounded cast equals. Anything else — a file with one bad or
+    unusual value — is judged by `parse_value` once per distinct (data element, text).
+    """
+    if _fast_path_holds(arr, de_idx, value_types):
+        values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
         if np.isfinite(values).all():
             return values
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
-    # Slow path, only for files with problems: judge each distinct text once.
     idx, texts = _encode(arr)
-    parsed = [parse_number(t) for t in texts]
-    errs.by_code(idx, [r for _, r in parsed], "value")
-    nums = np.array([v if v is not None else np.nan for v, _ in parsed], dtype=np.float64)
-    return nums[idx]
+    width = max(len(texts), 1)
+    uniq, inverse = np.unique(de_idx * width + idx, return_inverse=True)  # < n * n: no overflow below 3e9 rows
+    numbers = np.full(len(uniq), np.nan, dtype=np.float64)
+    verdicts: list[str | None] = []
+    for j, k in enumerate(uniq.tolist()):
+        d, t = divmod(k, width)
+        number, reason = parse_value(texts[t], value_types[d], de_codes[d])
+        verdicts.append(reason)
+        if number is not None:
+            numbers[j] = number
+    inverse = inverse.ravel()
+    errs.by_code(inverse, verdicts, "value")
+    return numbers[inverse]
+
+
+def _fast_path_holds(arr: pa.Array, de_idx: np.ndarray, value_types: list[str]) -> bool:
+    """Whether every text matches the pattern of its row's value type (then the cast is exact)."""
+    if not len(arr) or arr.null_count:
+        return False
+    plain = pc.match_substring_regex(arr, f"^(?:{COUNT_PATTERN})$").to_numpy(zero_copy_only=False)
+    if plain.all():
+        return True
+    counts = np.array([t == COUNT for t in value_types], dtype=bool)[de_idx]
+    if (counts & ~plain).any():
+        return False
+    rest = arr.filter(pa.array(~plain))
+    return bool(pc.all(pc.match_substring_regex(rest, f"^(?:{NUMBER_PATTERN})$")).as_py())
 
 
 def _combine(a: np.ndarray, b: np.ndarray, b_count: int) -> np.ndarray:

@@ -16,7 +16,7 @@ import uuid
 from typing import Any
 
 from django.db import close_old_connections, connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .models import ImportJob
 from .services import ImportReport, import_file
@@ -54,15 +54,19 @@ def start(data: bytes, name: str, *, dry_run: bool, user=None, unit_allowed=None
     if INLINE:
         run(job.pk, data, name, dry_run, actor, unit_allowed, readable)
     else:
-        threading.Thread(target=_thread, args=(job.pk, data, name, dry_run, actor, unit_allowed, readable),
+        # the report's reasons are kept as text: write them in the language of the page that started
+        # the import (a new thread would otherwise speak the installation's default language)
+        threading.Thread(target=_thread, args=(translation.get_language(), job.pk, data, name, dry_run, actor,
+                                               unit_allowed, readable),
                          name=f"import-{job.pk}", daemon=True).start()
     return job
 
 
-def _thread(*args: Any) -> None:
+def _thread(language: str | None, *args: Any) -> None:
     close_old_connections()
     try:
-        run(*args)
+        with translation.override(language):
+            run(*args)
     finally:
         connection.close()
 

@@ -1,0 +1,31 @@
+"""Data elements say which numbers they take: counts (whole, not negative) or amounts (any decimal).
+
+Every element of the default catalogue counts people or things except money, sums of scores and GDP,
+so the new field defaults to a count and those three are marked as amounts.
+"""
+
+from django.db import migrations, models
+
+AMOUNTS = ("EXPEND", "UNT_SCORE_SUM", "GDP_PC")
+
+
+def mark_amounts(apps, schema_editor):
+    apps.get_model("metadata", "DataElement").objects.filter(code__in=AMOUNTS).update(value_type="amount")
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("metadata", "0002_default_catalogue"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="dataelement",
+            name="value_type",
+            field=models.CharField(choices=[("count", "Count (a whole number, not negative)"),
+                                            ("amount", "Amount (a decimal number)")],
+                                   default="count", max_length=8),
+        ),
+        migrations.RunPython(mark_amounts, migrations.RunPython.noop),
+    ]
