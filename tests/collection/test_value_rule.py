@@ -99,3 +99,24 @@ def test_a_count_given_as_a_whole_python_number_is_taken():
     assert parse_value(3, COUNT, "ENROL") == (3.0, None)
     assert parse_value(3.0, COUNT, "ENROL") == (3.0, None)
     assert parse_value(-0.0, COUNT, "ENROL") == (0.0, None)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("element", "value", "cats", "reason"), [
+    ("ENROL", "-5", {"SEX": "F", "GRADE": "G01"}, "must not be negative"),
+    ("ENROL", "2.5", {"SEX": "F", "GRADE": "G01"}, "must be a whole number"),
+    ("CAPACITY", "٣٠٠", {}, "use the digits 0–9"),
+    ("EXPEND", "１.５", {"EXP": "CURRENT"}, "use the digits 0–9"),
+])
+def test_save_value_applies_the_rule_of_the_element(world, element, value, cats, reason):
+    from bilim.collection.models import DataValue
+    from bilim.collection.services import save_value
+    from bilim.collection.validation import InvalidValue
+
+    period = "2023" if element == "EXPEND" else "2024S"
+    with pytest.raises(InvalidValue) as e:
+        save_value(data_element=element, period=period, org_unit="S1", value=value, categories=cats)
+    assert reason in e.value.message_dict["value"][0]
+    assert not DataValue.objects.exists()
+    save_value(data_element="EXPEND", period="2023", org_unit="S1", value="1500000.25", categories={"EXP": "CAPITAL"})
+    assert DataValue.objects.get().value == 1500000.25
