@@ -246,6 +246,8 @@ def _count_reason(s: str) -> str:
         return gettext("'%(value)s' is not a number")
     if written.startswith("-"):
         return gettext("'%(value)s' must not be negative: %(element)s is a count")
+    if not math.isfinite(float(number)):
+        return gettext("'%(value)s' is not a finite number (too large?)")
     if number != number.to_integral_value():
         return gettext("'%(value)s' must be a whole number: %(element)s is a count")
     return gettext("'%(value)s': write %(element)s with the digits 0–9 only, without a sign, decimal point "

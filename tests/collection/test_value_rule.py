@@ -73,7 +73,7 @@ def test_any_text_with_a_digit_other_than_0_to_9_is_refused(prefix, digit, suffi
     ("1e3", "digits 0–9 only"), ("12.0", "digits 0–9 only"), ("+5", "digits 0–9 only"),
     ("1,000", "digits 0–9 only"), ("1 000", "is not a number"), ("NaN", "is not a number"),
     ("inf", "is not a number"), ("-inf", "is not a number"), ("0x10", "is not a number"),
-    ("9" * 400, "not a finite number"), ("", "value is missing"), ("   ", "value is missing"),
+    ("9" * 400, "not a finite number"), ("1e999", "not a finite number"), ("", "value is missing"), ("   ", "value is missing"),
 ])
 def test_other_spellings_are_not_counts(text, words):
     number, reason = parse_value(text, COUNT, "ENROL")

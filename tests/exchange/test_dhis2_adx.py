@@ -16,7 +16,7 @@ CSV = (
     "dataElement,period,orgUnit,value,SEX,AGE,GRADE,QUAL,EXP,LANG,comment\n"
     "ENROL,2024S,S1,10,F,A07,G01,,,KAZ,\n"
     "ENROL,2024S,S1,11,M,,G01,,,,\n"
-    "ENROL,2024S,S2,12.5,,,,,,,\"a comment, with <xml> & \"\"quotes\"\"\"\n"
+    "ENROL,2024S,S2,12,,,,,,,\"a comment, with <xml> & \"\"quotes\"\"\"\n"
     "TEACH,2024S,S2,30,F,,,TRAINED,,,\n"
     "EXPEND,2023,S3,1500000.25,,,,,CAPITAL,,\n"
     "CAPACITY,2024S,S3,640,,,,,,,\n"
