@@ -15,7 +15,8 @@ $(VENV)/.synced: pyproject.toml uv.lock
 
 venv: $(VENV)/.synced
 
-# Debian packages the project needs (Java for Spark, Chromium for browser tests, PostgreSQL).
+# Debian packages the project needs (Java for Spark, Chromium for browser tests, PostgreSQL, Pango and
+# DejaVu fonts for the PDF reports).
 system-deps:
 	@bash scripts/system-deps.sh
 
@@ -27,6 +28,7 @@ data: migrate
 	$(BILIM) analytics refresh
 
 demo: data
+	@bash scripts/system-deps.sh --runtime
 	BILIM_DEMO=1 $(BILIM) ensure_demo_admin
 	$(BILIM) serve
 

@@ -47,9 +47,24 @@ def main(argv: list[str] | None = None) -> None:
         print(usage())
         return
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bilim.config.settings")
+    import django
     from django.core.management import execute_from_command_line
+    from django.utils import translation
 
+    django.setup()
+    translation.activate(cli_language())
     execute_from_command_line(["bilim", *argv])
+
+
+def cli_language(env: dict[str, str] | None = None) -> str:
+    """The language of the CLI's messages: BILIM_LANGUAGE, else the terminal's locale when it is kk, ru or
+    en, else English (scripts and logs read the same text as the rest of the CLI's output)."""
+    env = os.environ if env is None else env
+    for name in ("BILIM_LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        code = (env.get(name) or "")[:2].lower()
+        if code in ("kk", "ru", "en"):
+            return code
+    return "en"
 
 
 if __name__ == "__main__":

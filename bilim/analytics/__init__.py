@@ -4,13 +4,30 @@ Pure Python over Ibis, independent of Django: the refresh job (Django side) fill
 (see :mod:`bilim.analytics.warehouse`), and pages, the API and the CLI call the functions below.
 """
 
-from .catalogue import Catalogue, CatalogueError, Indicator, Term, load_catalogue
-from .composite import CompositeSpec, composite_from_warehouse, composite_index, rank_uncertainty
-from .engine import compute, explain, reference_dates
-from .equity import equity, equity_measures, org_values
-from .flow import flow_table, survival
-from .parity import adjusted_parity, parity, parity_ratio
-from .warehouse import closure_from_parents, load_warehouse
+from importlib import import_module
+from typing import Any
+
+# Names are imported on first use (PEP 562): Django imports this package when it loads the app, and
+# importing Ibis and pandas eagerly cost every process (each CLI command, each gunicorn worker, each
+# test subprocess) about six seconds of CPU before it did anything.
+_HOME = {
+    "Catalogue": "catalogue", "CatalogueError": "catalogue", "Indicator": "catalogue", "Term": "catalogue",
+    "load_catalogue": "catalogue",
+    "CompositeSpec": "composite", "composite_from_warehouse": "composite", "composite_index": "composite",
+    "rank_uncertainty": "composite",
+    "compute": "engine", "explain": "engine", "reference_dates": "engine",
+    "equity": "equity", "equity_measures": "equity", "org_values": "equity",
+    "flow_table": "flow", "survival": "flow",
+    "adjusted_parity": "parity", "parity": "parity", "parity_ratio": "parity",
+    "closure_from_parents": "warehouse", "load_warehouse": "warehouse",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        return getattr(import_module(f".{_HOME[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Catalogue",

@@ -14,13 +14,14 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.core.exceptions import ValidationError
+from django.utils import formats
 from django.utils.translation import gettext
 
 from bilim.metadata import periods
@@ -35,18 +36,18 @@ KIND_ORDER = tuple(k.value for k in Kind)
 PERIOD_TYPE_EXAMPLES = {
     "school_year": "2024S", "year": "2024", "quarter": "2024Q1", "month": "202401", "term": "2024T1",
 }
-
-# How values are written, the one grammar for the entry grid and every import format. ASCII only:
-# Python's `\d`, int(), float() and Decimal() also take Arabic-Indic "٣" or full-width "３", which a
-# clerk cannot tell from a typo and which an export would write back as different bytes. The bulk
-# path of `validate_rows` runs the same patterns with Arrow (RE2, where [0-9] is ASCII too).
+# How values are written: the one grammar for the entry grid and every import format. ASCII only:
+# Python's \d, int(), float() and Decimal() also take Arabic-Indic "٣" or full-width "３", which a
+# clerk cannot tell from a typo and an export would write back differently. The bulk path of
+# `validate_rows` runs the same patterns with Arrow (RE2, where [0-9] is ASCII too).
 COUNT_PATTERN = r"[0-9]+"
 NUMBER_PATTERN = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
 _COUNT = re.compile(COUNT_PATTERN)
 _NUMBER = re.compile(NUMBER_PATTERN)
 _DECIMAL_COMMA = re.compile(r"[+-]?([0-9]+,[0-9]*|,[0-9]+)([eE][+-]?[0-9]+)?")
 
-# `DataElement.value_type`: a count is a whole number of people or things, an amount any finite number.
+# Value types of data elements (`DataElement.value_type`): counts are whole numbers of people or
+# things; amounts (money, scores, GDP) may have decimals. Neither is ever negative.
 COUNT, AMOUNT = DataElement.ValueType.COUNT.value, DataElement.ValueType.AMOUNT.value
 
 
@@ -58,7 +59,7 @@ class RowError(NamedTuple):
     reason: str
 
     def __str__(self) -> str:
-        where = f"line {self.line}" if isinstance(self.line, int) else str(self.line)
+        where = gettext("line %(n)s") % {"n": self.line} if isinstance(self.line, int) else str(self.line)
         return f"{where}: {self.field}: {self.reason}" if self.field else f"{where}: {self.reason}"
 
 
@@ -123,16 +124,16 @@ class Reference:
 
     def element_error(self, code: str) -> str | None:
         if not code:
-            return "data element is missing"
+            return gettext("data element is missing")
         if code not in self.elements:
-            return f"unknown data element '{code}'"
+            return gettext("unknown data element '%(c)s'") % {"c": code}
         return None
 
     def unit_error(self, code: str) -> str | None:
         if not code:
-            return "org unit is missing"
+            return gettext("org unit is missing")
         if code not in self.units:
-            return f"unknown org unit '{code}'"
+            return gettext("unknown org unit '%(c)s'") % {"c": code}
         return None
 
     def option_error(self, category: str, code: str) -> str | None:
@@ -140,42 +141,52 @@ class Reference:
         if code in opts:
             return None
         shown = ", ".join(opts) if len(opts) <= 8 else f"{', '.join(opts[:4])} ... {', '.join(opts[-2:])}"
-        return f"unknown option '{code}' for category {category} (expected one of {shown})"
+        return gettext("unknown option '%(o)s' for category %(c)s (expected one of %(shown)s)") % {
+            "o": code, "c": category, "shown": shown}
 
     @staticmethod
     def category_not_allowed(element: ElementInfo, category: str) -> str:
-        allowed = ", ".join(element.categories) or "none"
-        return (f"data element {element.code} is not disaggregated by {category} "
-                f"(its categories: {allowed})")
+        allowed = ", ".join(element.categories) or "—"
+        return gettext("data element %(de)s is not disaggregated by %(c)s (its categories: %(allowed)s)") % {
+            "de": element.code, "c": category, "allowed": allowed}
 
     @staticmethod
     def period_type_error(element: ElementInfo, period: periods.Period) -> str | None:
         if period.type == element.period_type:
             return None
         example = PERIOD_TYPE_EXAMPLES.get(element.period_type, "")
-        hint = f", e.g. {example}" if example else ""
-        return (f"period {period.code} is a {period.type.replace('_', ' ')} but {element.code} is collected "
-                f"per {element.period_type.replace('_', ' ')}{hint}")
+        return gettext("period %(p)s is a %(t)s but %(de)s is collected per %(want)s, e.g. %(ex)s") % {
+            "p": period.code, "t": _type_name(period.type), "de": element.code,
+            "want": _type_name(element.period_type), "ex": example}
 
     @staticmethod
     def attachment_error(element: ElementInfo, unit: UnitInfo) -> str | None:
         if unit.kind in element.attached_to:
             return None
-        return (f"{element.code} is reported by {' or '.join(sorted(element.attached_to)) or 'no'} units, "
-                f"not by {unit.code} (a {unit.kind})")
+        return gettext("%(de)s is reported by %(kinds)s units, not by %(u)s (a %(kind)s)") % {
+            "de": element.code, "kinds": " / ".join(sorted(element.attached_to)) or "—", "u": unit.code,
+            "kind": unit.kind}
 
     @staticmethod
     def open_error(unit: UnitInfo, period: periods.Period) -> str | None:
         if unit.opened is not None and unit.opened > period.end:
-            return f"org unit {unit.code} opened on {unit.opened.isoformat()}, after period {period.code}"
+            return gettext("org unit %(u)s opened on %(d)s, after period %(p)s") % {
+                "u": unit.code, "d": unit.opened.isoformat(), "p": period.code}
         if unit.closed is not None and unit.closed <= period.start:
-            return f"org unit {unit.code} closed on {unit.closed.isoformat()}, before period {period.code}"
+            return gettext("org unit %(u)s closed on %(d)s, before period %(p)s") % {
+                "u": unit.code, "d": unit.closed.isoformat(), "p": period.code}
         return None
+
+
+def _type_name(period_type: str) -> str:
+    names = {"school_year": gettext("school year"), "year": gettext("year"), "quarter": gettext("quarter"),
+             "month": gettext("month"), "term": gettext("term")}
+    return names.get(period_type, period_type.replace("_", " "))
 
 
 def parse_period(code: str) -> tuple[periods.Period | None, str | None]:
     if not code:
-        return None, "period is missing"
+        return None, gettext("period is missing")
     try:
         return periods.parse(code), None
     except periods.PeriodError as e:
@@ -191,67 +202,74 @@ def _foreign_digit(text: str) -> bool:
     return any(ch.isnumeric() and not ("0" <= ch <= "9") for ch in text)
 
 
-def parse_value(text: Any, value_type: str = AMOUNT, element: str = "") -> tuple[float | None, str | None]:
-    """The number a submitted value stands for, or why it is refused: the one rule for a cell typed
-    into the grid (`check_value`) and for every row of every import format (`validate_rows`).
+def show_number(number: float) -> str:
+    """A number as the reader's locale writes it (decimal comma in kk and ru), for messages."""
+    if float(number).is_integer() and abs(number) < 1e15:
+        return formats.number_format(int(number), use_l10n=True, force_grouping=True)
+    return formats.number_format(number, use_l10n=True, force_grouping=True)
 
-    Text is trimmed, then must use the ASCII digits 0-9. A count (`value_type` COUNT) is written as
-    digits only — no sign, decimal separator, exponent or group separator — so '-5', '2.5', '2,5'
-    and '1e3' are refused, each with its reason; an amount is a plain finite decimal ('-1.5e3' is
-    fine, '1 000', '0x10' and 'nan' are not). Numbers that are not text (XLSX cells and JSON numbers
-    reach here as text; Python callers may pass int or float) follow the same limits. `element` is
-    named in the reasons. Empty text is "value is missing": the grid deletes instead, templates skip.
+
+def parse_value(text: Any, value_type: str | None, element: str) -> tuple[float | None, str | None]:
+    """The number a submitted value stands for, or why it is refused: the one rule for a cell typed
+    into the grid (`check_value`, so `save_value`) and for every row of every import format
+    (`validate_rows`: CSV, XLSX, DHIS2 JSON, ADX, the upload page and the import API).
+
+    Text is trimmed and must use the ASCII digits 0-9. No value is negative. A count
+    (`value_type` COUNT) is written with digits only — no sign, decimal separator, exponent or group
+    separator — so '-5', '2.5', '2,5' and '1e3' are refused, each with its reason; an amount is a
+    plain finite decimal ('1500000.25', '1.5e3'; not '1 000', '0x10', 'nan'). `value_type` None (an
+    unknown data element, already an error of its own) asks only for a number. XLSX number cells and
+    JSON numbers reach here as text ('7', not '7.0'); Python callers may pass int or float, which
+    follow the same limits. Empty text is "value is missing" (the grid deletes, templates skip).
     """
     count = value_type == COUNT
-    of = {"element": element or gettext("this data element")}
     if isinstance(text, bool):
-        return None, gettext("'%(value)s' is not a number") % {"value": text}
+        return None, gettext("'%(v)s' is not a number") % {"v": text}
     if isinstance(text, int | float):
-        if isinstance(text, float) and not math.isfinite(text):
-            return None, gettext("'%(value)s' is not a finite number (too large?)") % {"value": text}
-        if count and text < 0:
-            return None, gettext("'%(value)s' must not be negative: %(element)s is a count") % {"value": text, **of}
-        if count and not float(text).is_integer():
-            return None, gettext("'%(value)s' must be a whole number: %(element)s is a count") % {
-                "value": text, **of}
         try:
             number = float(text) + 0.0  # -0.0 is stored as 0
         except OverflowError:
             number = math.inf
+        shown = str(text)
     else:
+        shown = _shown(str(text).strip())
         s = str(text).strip()
         if not s:
             return None, gettext("value is missing")
-        shown = {"value": _shown(s)}
         if _foreign_digit(s):
-            return None, gettext("'%(value)s' has digits other than 0–9: use the digits 0–9") % shown
+            return None, gettext("'%(v)s' is not a number: write it with the digits 0-9") % {"v": shown}
         if count and not _COUNT.fullmatch(s):
-            return None, _count_reason(s) % (shown | of)
+            return None, _not_a_count(s, shown, element)
         if not _NUMBER.fullmatch(s):
-            return None, gettext("'%(value)s' is not a number") % shown
+            return None, gettext("'%(v)s' is not a number") % {"v": shown}
         number = float(s)
     if not math.isfinite(number):
-        return None, gettext("'%(value)s' is not a finite number (too large?)") % {"value": _shown(str(text).strip())}
+        return None, gettext("'%(v)s' is not a finite number (too large?)") % {"v": shown}
+    if value_type is not None and number < 0:
+        return None, gettext("%(de)s cannot be negative (%(v)s was given)") % {"de": element, "v": show_number(number)}
+    if count and not number.is_integer():
+        return None, gettext("%(de)s is a count: a whole number is expected, not %(v)s") % {
+            "de": element, "v": show_number(number)}
     return number, None
 
 
-def _count_reason(s: str) -> str:
-    """Why ASCII text that is not plain digits is not a count (a message with %(value)s, %(element)s)."""
+def _not_a_count(s: str, shown: str, element: str) -> str:
+    """Why ASCII text that is not plain digits is not a count: negative, too large, not whole, or a
+    whole number written another way ('1e3', '+5', '12.0', '1,000')."""
     written = s if _NUMBER.fullmatch(s) else s.replace(",", ".", 1) if _DECIMAL_COMMA.fullmatch(s) else ""
     if not written:
-        return gettext("'%(value)s' is not a number")
-    try:
-        number = Decimal(written)
-    except InvalidOperation:  # pragma: no cover - the patterns only let decimals through
-        return gettext("'%(value)s' is not a number")
-    if written.startswith("-"):
-        return gettext("'%(value)s' must not be negative: %(element)s is a count")
+        return gettext("'%(v)s' is not a number") % {"v": shown}
+    number = Decimal(written)  # the patterns let only plain decimals through
     if not math.isfinite(float(number)):
-        return gettext("'%(value)s' is not a finite number (too large?)")
+        return gettext("'%(v)s' is not a finite number (too large?)") % {"v": shown}
+    if written.startswith("-"):
+        return gettext("%(de)s cannot be negative (%(v)s was given)") % {"de": element,
+                                                                         "v": show_number(float(number))}
     if number != number.to_integral_value():
-        return gettext("'%(value)s' must be a whole number: %(element)s is a count")
-    return gettext("'%(value)s': write %(element)s with the digits 0–9 only, without a sign, decimal point "
-                   "or exponent")
+        return gettext("%(de)s is a count: a whole number is expected, not %(v)s") % {
+            "de": element, "v": show_number(float(number))}
+    return gettext("%(de)s is a count: write it with the digits 0-9 only (no sign, decimal point or "
+                   "exponent), not '%(v)s'") % {"de": element, "v": shown}
 
 
 def disaggregation_label(cats: dict[str, str]) -> str:
@@ -282,13 +300,14 @@ def check_value(ref: Reference, data_element: str, period: str, org_unit: str, v
     per, reason = parse_period(period)
     add("period", reason)
     element = ref.elements.get(data_element)
-    number, reason = parse_value(value, element.value_type if element else AMOUNT, data_element)
+    number, reason = parse_value(value, element.value_type if element else None, data_element)
     add("value", reason)
     unit = ref.units.get(org_unit)
     cats = {k.upper(): (v or "").strip() for k, v in (categories or {}).items() if (v or "").strip()}
     for cat, opt in cats.items():
         if cat not in CATEGORY_ORDER:
-            add(cat, f"unknown category {cat} (categories: {', '.join(CATEGORY_ORDER)})")
+            add(cat, gettext("unknown category %(c)s (categories: %(all)s)") % {"c": cat,
+                                                                              "all": ", ".join(CATEGORY_ORDER)})
             continue
         add(cat, ref.option_error(cat, opt))
         if element and cat not in element.categories:
@@ -423,7 +442,8 @@ def validate_rows(rows: ValueRows, ref: Reference, check_duplicates: bool = True
     cols = rows.columns
     for name in REQUIRED_COLUMNS:
         if name not in cols:
-            errs.header(name, f"required column '{name}' is missing (columns: {', '.join(VALUE_COLUMNS)})")
+            errs.header(name, gettext("required column '%(c)s' is missing (columns: %(all)s)") % {
+                "c": name, "all": ", ".join(VALUE_COLUMNS)})
     if errs.items:
         return None, errs.sorted()
     n = rows.n
@@ -463,10 +483,9 @@ def validate_rows(rows: ValueRows, ref: Reference, check_duplicates: bool = True
     pair_checks(errs, ou_idx, pe_idx, ou_ok & pe_ok, len(pe_codes), "orgUnit",
                 lambda o, p: ref.open_error(ou_info[o], pe_obj[p]))
 
-    # value: the rule of its element's value type (unknown elements: any number, so the row still hears
-    # about a value that is no number at all)
-    value_types = [i.value_type if i else AMOUNT for i in de_info]
-    values = _numbers(errs, _trimmed(cols["value"]), de_idx, value_types, de_codes)
+    # value: the rule of its element's value type (an unknown element: just a number)
+    values = _numbers(errs, _trimmed(cols["value"]), de_idx, [i.value_type if i else None for i in de_info],
+                      de_codes)
 
     # categories
     cat_idx: dict[str, np.ndarray] = {}
@@ -484,7 +503,8 @@ def validate_rows(rows: ValueRows, ref: Reference, check_duplicates: bool = True
         cat_idx[cat], cat_codes[cat] = idx, codes
     for name in cols:
         if name not in VALUE_COLUMNS:
-            errs.header(name, f"unknown column '{name}' (columns: {', '.join(VALUE_COLUMNS)})")
+            errs.header(name, gettext("unknown column '%(c)s' (columns: %(all)s)") % {
+                "c": name, "all": ", ".join(VALUE_COLUMNS)})
 
     # distinct disaggregations (combinations of options) present
     combo_key = np.zeros(n, dtype=np.int64)
@@ -537,19 +557,21 @@ def pair_checks(errs: _Errors, a_idx: np.ndarray, b_idx: np.ndarray, ok: np.ndar
         errs.rows_where(bad, f, lambda i: verdict[int(key[i])])
 
 
-def _numbers(errs: _Errors, arr: pa.Array, de_idx: np.ndarray, value_types: list[str], de_codes: list[str]
-             ) -> np.ndarray:
-    """The value of every row, by `parse_value` — or, when Arrow can tell that every text is one the
-    rule accepts and reads the same way, by one vectorised cast.
+def _numbers(errs: _Errors, arr: pa.Array, de_idx: np.ndarray, value_types: list[str | None],
+             de_codes: list[str]) -> np.ndarray:
+    """The value of every row by `parse_value` — or, when Arrow can tell that `parse_value` would
+    accept every text and read it the same way, by one vectorised cast.
 
     The shortcut is taken only when each row's text matches its type's pattern (the rule's own
-    `COUNT_PATTERN` / `NUMBER_PATTERN`) and the cast is finite; for such text `parse_value` returns
-    `float(text)`, which Arrow's correctly rounded cast equals. Anything else — a file with one bad or
-    unusual value — is judged by `parse_value` once per distinct (data element, text).
+    `COUNT_PATTERN` / `NUMBER_PATTERN`), the cast is finite and no value of a known element is
+    negative: for such text `parse_value` returns `float(text)`, which Arrow's correctly rounded cast
+    equals. Anything else — a file with one bad or unusual value — is judged by `parse_value` once per
+    distinct (data element, text), so a million-row file costs a few thousand calls at most.
     """
-    if _fast_path_holds(arr, de_idx, value_types):
+    if _patterns_hold(arr, de_idx, value_types):
         values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
-        if np.isfinite(values).all():
+        typed = np.array([t is not None for t in value_types], dtype=bool)[de_idx]
+        if np.isfinite(values).all() and not (typed & (values < 0)).any():
             return values
     idx, texts = _encode(arr)
     width = max(len(texts), 1)
@@ -567,8 +589,8 @@ def _numbers(errs: _Errors, arr: pa.Array, de_idx: np.ndarray, value_types: list
     return numbers[inverse]
 
 
-def _fast_path_holds(arr: pa.Array, de_idx: np.ndarray, value_types: list[str]) -> bool:
-    """Whether every text matches the pattern of its row's value type (then the cast is exact)."""
+def _patterns_hold(arr: pa.Array, de_idx: np.ndarray, value_types: list[str | None]) -> bool:
+    """Whether every text matches the pattern of its row's value type (plain digits for counts)."""
     if not len(arr) or arr.null_count:
         return False
     plain = pc.match_substring_regex(arr, f"^(?:{COUNT_PATTERN})$").to_numpy(zero_copy_only=False)
@@ -624,8 +646,9 @@ def _duplicates(errs: _Errors, de_idx, pe_idx, ou_idx, combo_idx, n_pe, n_ou, n_
 
     def reason(i: int) -> str:
         where = pos[first_of_row[i]] if isinstance(pos, list) else int(pos[first_of_row[i]])
-        label = f"line {where}" if isinstance(where, int) else str(where)
-        return f"duplicate of {label} (same data element, period, org unit and disaggregation)"
+        label = gettext("line %(n)s") % {"n": where} if isinstance(where, int) else str(where)
+        return gettext("duplicate of %(where)s (same data element, period, org unit and disaggregation)") % {
+            "where": label}
 
     errs.rows_where(dup, "key", reason)
 
@@ -642,8 +665,9 @@ def _locks(errs, is_locked, de_idx, ou_idx, pe_idx, de_info, ou_info, canon, ok)
             continue
         o, p, d = ou_info[ou_idx[r]], canon[pe_idx[r]], de_info[de_idx[r]]
         if is_locked(o, p, d):
-            verdict[int(key[r])] = (f"values of {d.code} for {o.code} in {p} are locked (approved); "
-                                    "ask for the approval to be withdrawn first")
+            verdict[int(key[r])] = gettext("values of %(de)s for %(u)s in %(p)s are locked (approved); ask for "
+                                           "the approval to be withdrawn first") % {"de": d.code, "u": o.code,
+                                                                                     "p": p}
     if verdict:
         bad = ok & np.isin(key, np.fromiter(verdict, dtype=np.int64))
         errs.rows_where(bad, "key", lambda i: verdict[int(key[i])])

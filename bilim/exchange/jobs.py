@@ -54,18 +54,17 @@ def start(data: bytes, name: str, *, dry_run: bool, user=None, unit_allowed=None
     if INLINE:
         run(job.pk, data, name, dry_run, actor, unit_allowed, readable)
     else:
-        # the report's reasons are kept as text: write them in the language of the page that started
-        # the import (a new thread would otherwise speak the installation's default language)
-        threading.Thread(target=_thread, args=(translation.get_language(), job.pk, data, name, dry_run, actor,
-                                               unit_allowed, readable),
+        # the report's reasons are written in the language of the page that started the import
+        lang = translation.get_language()
+        threading.Thread(target=_thread, args=(lang, job.pk, data, name, dry_run, actor, unit_allowed, readable),
                          name=f"import-{job.pk}", daemon=True).start()
     return job
 
 
-def _thread(language: str | None, *args: Any) -> None:
+def _thread(lang: str | None, *args: Any) -> None:
     close_old_connections()
     try:
-        with translation.override(language):
+        with translation.override(lang):
             run(*args)
     finally:
         connection.close()

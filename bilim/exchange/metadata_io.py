@@ -33,7 +33,7 @@ FORMAT_VERSION = 1
 SECTIONS = ("categories", "data_elements", "data_sets", "indicators", "validation_rules")
 PERIOD_TYPES = ("school_year", "year", "quarter", "month", "term")
 AGGREGATIONS = ("sum", "avg", "max")
-VALUE_TYPES = tuple(DataElement.ValueType.values)
+VALUE_TYPES = ("count", "amount")
 RULE_OPERATORS = ("<=", "<", "==", ">=", ">", "!=")
 RULE_IMPORTANCE = ("blocking", "warning")
 MAX_SMALLINT = 32767
@@ -290,8 +290,8 @@ def check(doc: Any) -> list[MetadataProblem]:
         if not isinstance(att, list) or not all(isinstance(x, str) for x in att):
             c.add(where, "attached_to", "expected a list of org unit kinds")
         c.choice(where, item, "aggregation", AGGREGATIONS)
-        c.choice(where, item, "period_type", PERIOD_TYPES)
         c.choice(where, item, "value_type", VALUE_TYPES)
+        c.choice(where, item, "period_type", PERIOD_TYPES)
 
     known_des = set(element_cats)
     sets = c.items(doc, "data_sets")

@@ -72,19 +72,18 @@ class DataElement(Named):
         AVERAGE = "avg", _("Average")
         MAX = "max", _("Maximum")
 
-    class ValueType(models.TextChoices):
-        """Which numbers a value may be. Counts (pupils, teachers, classes) are whole and never negative;
-        amounts (money, sums of scores, GDP) take any finite decimal. The rule itself is
-        `bilim.collection.validation.parse_value`, the same for the entry grid and every import."""
-
-        COUNT = "count", _("Count (a whole number, not negative)")
-        AMOUNT = "amount", _("Amount (a decimal number)")
-
     description = models.TextField(blank=True)
     categories = models.ManyToManyField(Category, blank=True, related_name="data_elements")
     attached_to = models.JSONField(default=list, help_text=_("Org unit kinds that report this element"))
     aggregation = models.CharField(max_length=8, choices=Aggregation.choices, default=Aggregation.SUM)
     period_type = models.CharField(max_length=16, default="school_year")
+
+    class ValueType(models.TextChoices):
+        COUNT = "count", _("Count (a whole number, not negative)")
+        AMOUNT = "amount", _("Amount (a number, not negative)")
+
+    # which numbers a value may be: `bilim.collection.validation.parse_value`, the one rule for entry and imports
+    # (neither type is negative; a count is whole and written with the digits 0-9 only)
     value_type = models.CharField(max_length=8, choices=ValueType.choices, default=ValueType.COUNT)
 
     class Meta(Named.Meta):

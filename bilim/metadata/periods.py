@@ -117,21 +117,42 @@ def parse(code: str) -> Period:
     )
 
 
-def label(code: str) -> str:
-    """A period as people write it: school year `2024S` → `2024/25`, quarter `2024Q2` → `2024 Q2` (II кв.
-    in kk/ru), term `2024T1` → `2024/25 T1`; other codes unchanged. Codes stay in the API and files."""
-    from django.utils.translation import gettext as _
+def label(code: str, lang: str | None = None) -> str:
+    """How a period is shown to a person: school years as "2024/25", calendar periods in words of
+    `lang` (default: the active language). Codes stay in the API and in files; pages call this so a
+    clerk never has to know that "2024S" means the school year 2024/25. An unparsable code is
+    returned unchanged (a page must still show what is stored)."""
+    from django.utils import translation
 
     try:
         p = parse(code)
     except PeriodError:
-        return code
+        return str(code)
+    if lang:
+        with translation.override(lang):
+            return _label(p)
+    return _label(p)
+
+
+def _label(p: Period) -> str:
+    from django.utils import dateformat
+    from django.utils.translation import gettext as _
+
     y = p.start.year
     if p.type == "school_year":
         return f"{y}/{(y + 1) % 100:02d}"
+    if p.type == "year":
+        return _("%(y)d year") % {"y": y}
     if p.type == "quarter":
-        return _("%(year)s Q%(q)s") % {"year": y, "q": (p.start.month - 1) // 3 + 1}
+        return _("Q%(q)d %(y)d") % {"q": (p.start.month - 1) // 3 + 1, "y": y}
+    if p.type == "month":
+        return dateformat.format(p.start, "F Y")
     if p.type == "term":
-        sy = y if p.start.month >= 9 else y - 1
-        return _("%(year)s term %(t)s") % {"year": f"{sy}/{(sy + 1) % 100:02d}", "t": code[-1]}
-    return code
+        sy = p.start.year if p.start.month >= 9 else p.start.year - 1
+        return _("%(sy)s, term %(t)s") % {"sy": f"{sy}/{(sy + 1) % 100:02d}", "t": p.code[-1]}
+    return p.code
+
+
+def choices(codes, lang: str | None = None) -> list[tuple[str, str]]:
+    """(code, label) pairs for a picker, newest first."""
+    return [(c, label(c, lang)) for c in sorted(set(codes), reverse=True)]

@@ -13,7 +13,7 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 from pydantic import field_validator
 
-from bilim.accounts.permissions import can_write_unit, filter_units, scoped_unit_ids
+from bilim.accounts.permissions import can_write_unit, filter_units
 from bilim.api.pagination import BoundedLimitOffsetPagination
 
 from . import events, selectors
@@ -354,11 +354,7 @@ def _plan(request, payload: EventIn) -> events.EventPlan:
 
 
 def _visible_events(user):
-    qs = Restructuring.objects.select_related("legal_act").prefetch_related("subjects", "reversed_by")
-    ids = scoped_unit_ids(user)
-    if ids is not None:
-        qs = qs.filter(subjects__in=ids).distinct()
-    return qs
+    return selectors.events_visible_to(user)
 
 
 @writes.get("/events", response=list[EventOut], summary="Restructuring events, newest first")

@@ -178,3 +178,16 @@ def republic_code() -> str:
     """The country's code ('' before a registry is loaded): the subject of national reports."""
     root = republic()
     return root.code if root else ""
+
+
+def events_visible_to(user) -> QuerySet[Restructuring]:
+    """Restructurings a user may read: all for national accounts; for a scoped account those that
+    concern a unit of its subtree or one above it (a move of its district changed its place too)."""
+    from bilim.accounts.permissions import scoped_unit_ids
+
+    qs = Restructuring.objects.select_related("legal_act").prefetch_related("subjects", "reversed_by")
+    ids = scoped_unit_ids(user)
+    if ids is None:
+        return qs
+    above = [u.pk for u in ancestors(user.scope, dt.date.today())] if user.scope_id else []
+    return qs.filter(subjects__in=[*ids, *above]).distinct()

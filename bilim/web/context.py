@@ -12,11 +12,12 @@ def bilim(request) -> dict:
 
         flag = OrgUnit.objects.filter(synthetic=True).exists()
         cache.set("bilim:demo_synthetic", flag, 60)
-    from bilim.accounts.permissions import READ, capabilities_of
+    from bilim.accounts.permissions import READ, WRITE, capabilities_of
 
     user = getattr(request, "user", None)
     from bilim.formats.numbers import separators
 
     decimal, group = separators()
-    return {"demo_synthetic": flag, "can": capabilities_of(user)[READ] if user is not None else {},
+    caps = capabilities_of(user) if user is not None else {READ: {}, WRITE: {}}
+    return {"demo_synthetic": flag, "can": caps[READ], "can_write": caps[WRITE],
             "number_decimal": decimal, "number_group": group}

@@ -13,6 +13,7 @@ Without JavaScript the search box itself is read: a code typed there is accepted
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -139,3 +140,17 @@ class UserForm(UserFormMixin, forms.Form):
 
 class UserModelForm(UserFormMixin, forms.ModelForm):
     pass
+
+
+def apply_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: next to the field it names when the form has
+    that field, else at the top with the field's name."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.message_dict.items():
+        if field in form.fields:
+            form.add_error(field, errors)
+        else:
+            for msg in errors:
+                form.add_error(None, msg if field == "__all__" else f"{field}: {msg}")

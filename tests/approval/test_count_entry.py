@@ -15,8 +15,9 @@ def cell(key: str, typed: str, original: str = "", version: str = "") -> dict[st
 
 
 @pytest.mark.parametrize(("typed", "reason"), [
-    ("-5", "must not be negative"), ("2.5", "must be a whole number"), ("2,5", "must be a whole number"),
-    ("٣", "use the digits 0–9"), ("３", "use the digits 0–9"), ("1e3", "digits 0–9 only"),
+    ("-5", "ENROL cannot be negative (-5 was given)"), ("2.5", "a whole number is expected, not 2.5"),
+    ("2,5", "a whole number is expected, not 2.5"), ("٣", "write it with the digits 0-9"),
+    ("３", "write it with the digits 0-9"), ("1e3", "ENROL is a count: write it with the digits 0-9 only"),
 ])
 def test_one_bad_count_saves_nothing_and_names_the_cell(admin_client, country, save, typed, reason):
     save("S1", "ENROL", 12, SEX="F", GRADE="G01")

@@ -31,7 +31,7 @@ def test_who_holds_innovation_sites_over_almaty(admin_page):
     # before the delegation the ministry holds it by law
     page.fill("#holder-form input[name=date]", "2021-01-01")
     page.click("#holder-form button[type=submit]")
-    page.wait_for_function("!document.querySelector('#delegation-chain')")
+    page.wait_for_function("() => !document.querySelector('#delegation-chain')")
     assert "Ministry" in page.locator("#holder-result .lead").inner_text()
 
 

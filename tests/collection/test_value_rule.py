@@ -1,5 +1,6 @@
 """The one rule for a submitted value (`parse_value`): counts are ASCII digits only, amounts any plain
-finite decimal, and no value may use digits other than 0-9 (Python's float() would take them)."""
+finite decimal that is not negative, and no value may use digits other than 0-9 (Python's float()
+would take them)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from hypothesis import strategies as st
 from bilim.collection.validation import AMOUNT, COUNT, parse_value
 
 PROPS = settings(max_examples=300, deadline=None)
-NEGATIVE = "must not be negative"
-WHOLE = "must be a whole number"
-DIGITS = "use the digits 0–9"
+NEGATIVE = "cannot be negative"
+WHOLE = "a whole number is expected"
+DIGITS = "write it with the digits 0-9"
 
 # a digit Python reads as a number that is not ASCII 0-9: Arabic-Indic ٣, Persian ۵, full-width ３, Devanagari ३ ...
 foreign_digit = st.characters(categories=["Nd"]).filter(lambda c: not "0" <= c <= "9")
@@ -38,7 +39,7 @@ def test_any_whole_number_written_in_ascii_digits_is_a_count(n, before, after, z
 @example(n=-5)
 def test_a_negative_count_is_refused_as_negative(n):
     number, reason = parse_value(str(n), COUNT, "ENROL")
-    assert number is None and NEGATIVE in reason and "ENROL" in reason and str(n)[:30] in reason
+    assert number is None and "ENROL cannot be negative" in reason
     number, reason = parse_value(n, COUNT, "ENROL")  # as a number (a Python caller)
     assert number is None and NEGATIVE in reason
 
@@ -70,8 +71,8 @@ def test_any_text_with_a_digit_other_than_0_to_9_is_refused(prefix, digit, suffi
 
 
 @pytest.mark.parametrize(("text", "words"), [
-    ("1e3", "digits 0–9 only"), ("12.0", "digits 0–9 only"), ("+5", "digits 0–9 only"),
-    ("1,000", "digits 0–9 only"), ("1 000", "is not a number"), ("NaN", "is not a number"),
+    ("1e3", "digits 0-9 only"), ("12.0", "digits 0-9 only"), ("+5", "digits 0-9 only"),
+    ("1,000", "digits 0-9 only"), ("-1e3", NEGATIVE), ("-2,5", NEGATIVE), (",5", WHOLE), ("1 000", "is not a number"), ("NaN", "is not a number"),
     ("inf", "is not a number"), ("-inf", "is not a number"), ("0x10", "is not a number"),
     ("9" * 400, "not a finite number"), ("1e999", "not a finite number"), ("", "value is missing"), ("   ", "value is missing"),
 ])
@@ -81,17 +82,27 @@ def test_other_spellings_are_not_counts(text, words):
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("-5", -5.0), ("2.5", 2.5), ("1e3", 1000.0), ("+5", 5.0), (".5", 0.5), ("-1.5E-2", -0.015), (" 7 ", 7.0),
-    (1500000.25, 1500000.25), (-3, -3.0),
+    ("2.5", 2.5), ("1e3", 1000.0), ("+5", 5.0), (".5", 0.5), ("1.5E-2", 0.015), (" 7 ", 7.0), ("-0", 0.0),
+    (1500000.25, 1500000.25), (3, 3.0),
 ])
 def test_amounts_keep_taking_any_plain_finite_decimal(text, expected):
     assert parse_value(text, AMOUNT, "EXPEND") == (expected, None)
 
 
-@pytest.mark.parametrize("text", ["2,5", "1 000", "nan", "Infinity", "0x10", "1e400", True])
-def test_amounts_still_refuse_what_is_no_plain_number(text):
+@pytest.mark.parametrize(("text", "words"), [
+    ("2,5", "is not a number"), ("1 000", "is not a number"), ("nan", "is not a number"),
+    ("Infinity", "is not a number"), ("0x10", "is not a number"), ("1e400", "not a finite number"),
+    (True, "is not a number"), ("-5", "EXPEND cannot be negative"), ("-1.5E-2", NEGATIVE), (-3, NEGATIVE),
+])
+def test_amounts_still_refuse_what_is_no_plain_number_or_negative(text, words):
     number, reason = parse_value(text, AMOUNT, "EXPEND")
-    assert number is None and reason
+    assert number is None and words in reason, reason
+
+
+def test_an_unknown_element_asks_only_for_a_number():
+    """Its row already says the element is unknown; the value gets no size rule on top."""
+    assert parse_value("-2.5", None, "NOPE") == (-2.5, None)
+    assert DIGITS in parse_value("٣", None, "NOPE")[1]
 
 
 def test_a_count_given_as_a_whole_python_number_is_taken():
@@ -103,10 +114,11 @@ def test_a_count_given_as_a_whole_python_number_is_taken():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("element", "value", "cats", "reason"), [
-    ("ENROL", "-5", {"SEX": "F", "GRADE": "G01"}, "must not be negative"),
-    ("ENROL", "2.5", {"SEX": "F", "GRADE": "G01"}, "must be a whole number"),
-    ("CAPACITY", "٣٠٠", {}, "use the digits 0–9"),
-    ("EXPEND", "１.５", {"EXP": "CURRENT"}, "use the digits 0–9"),
+    ("ENROL", "-5", {"SEX": "F", "GRADE": "G01"}, "ENROL cannot be negative (-5 was given)"),
+    ("ENROL", "2.5", {"SEX": "F", "GRADE": "G01"}, "ENROL is a count: a whole number is expected, not 2.5"),
+    ("CAPACITY", "٣٠٠", {}, "write it with the digits 0-9"),
+    ("EXPEND", "１.５", {"EXP": "CURRENT"}, "write it with the digits 0-9"),
+    ("EXPEND", "-1.5", {"EXP": "CURRENT"}, "EXPEND cannot be negative"),
 ])
 def test_save_value_applies_the_rule_of_the_element(world, element, value, cats, reason):
     from bilim.collection.models import DataValue

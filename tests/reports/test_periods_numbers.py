@@ -14,7 +14,7 @@ from bilim.reports.charts import nice_ticks
 @pytest.mark.parametrize(("code", "text"), [("2024S", "2024/25"), ("1999S", "1999/00"), ("2024", "2024"),
                                             ("bogus", "bogus")])
 def test_period_labels(code, text):
-    assert label(code) == text
+    assert label(code, "en") == text
 
 
 @pytest.mark.parametrize(("lang", "text"), [("kk", "1\xa0234\xa0567,3"), ("ru", "1\xa0234\xa0567,3"),

@@ -39,6 +39,13 @@ PAGE_FAMILIES: dict[str, tuple[str | None, str | None]] = {
     "web:powers": ("authority", R),
     "web:competence_history": ("authority", R),
     "web:meetings": ("governance", R),
+    "web:meeting_new": ("governance", M),
+    "web:meeting_edit": ("governance", M),
+    "web:meeting_delete": ("governance", W),
+    "web:instruction_new": ("governance", M),
+    "web:instruction_do": ("governance", M),
+    "web:timeline": ("projects", R),
+    "web:project_stages": ("projects", M),
     "web:meeting": ("governance", R),
     "web:instructions": ("governance", R),
     "web:instruction": ("governance", R),
@@ -73,6 +80,17 @@ PAGE_FAMILIES: dict[str, tuple[str | None, str | None]] = {
     "accounts:user_password": ("users", W),
     "accounts:token_issue": ("users", W),
     "accounts:token_revoke": ("users", W),
+    # registry and competence writes
+    "web:legal_acts": ("registry", M),
+    "web:events": ("registry", R),
+    "web:event_new": ("registry", W),
+    "web:event": ("registry", R),
+    "web:event_reverse": ("registry", W),
+    "web:competence_new": ("authority", W),
+    "web:competence_assign": ("authority", W),
+    "web:delegations": ("authority", R),
+    "web:delegation_new": ("authority", W),
+    "web:delegation_revoke": ("authority", W),
 }
 
 # (route name, method, url, data, status when allowed); "{job}" is the caller's own import job.
@@ -94,6 +112,12 @@ SAMPLES = [
     ("web:instruction", "GET", "/instructions/T-COL/1/", None, 200),
     ("web:control", "GET", "/control/", None, 200),
     ("web:projects", "GET", "/projects/", None, 200),
+    ("web:timeline", "GET", "/projects/timeline/", None, 200),
+    ("web:project_stages", "GET", "/projects/T-PRJ/stages/", None, 200),
+    ("web:meeting_new", "GET", "/meetings/new/", None, 200),
+    ("web:meeting_edit", "GET", "/meetings/T-COL/edit/", None, 200),
+    ("web:instruction_new", "GET", "/instructions/new/?meeting=T-COL", None, 200),
+    ("web:instruction_do", "GET", "/instructions/T-COL/1/do/report/", None, 200),
     ("web:project_list", "GET", "/projects/list/", None, 200),
     ("web:project_map", "GET", "/projects/map/", None, 200),
     ("web:project", "GET", "/projects/T-PRJ/", None, 200),
@@ -118,14 +142,27 @@ SAMPLES = [
     ("accounts:users", "GET", "/accounts/users/", None, 200),
     ("accounts:user_new", "GET", "/accounts/users/new/", None, 200),
     ("accounts:user", "GET", "/accounts/users/u-public/", None, 200),
+    ("web:legal_acts", "GET", "/registry/acts/", None, 200),
+    ("web:events", "GET", "/registry/events/", None, 200),
+    ("web:event_new", "GET", "/registry/events/new/move/", None, 200),
+    ("web:event", "GET", "/registry/events/{event}/", None, 200),
+    ("web:event_reverse", "GET", "/registry/events/{event}/reverse/", None, 200),
+    ("web:competence_new", "GET", "/competences/new/", None, 200),
+    ("web:competence_assign", "GET", "/competences/T_COMP/assign/", None, 200),
+    ("web:delegations", "GET", "/competences/delegations/", None, 200),
+    ("web:delegation_new", "GET", "/competences/delegations/new/", None, 200),
+    ("web:delegation_revoke", "GET", "/competences/delegations/{delegation}/revoke/", None, 200),
     # writes last: they may change what later requests see
     ("approval:entry", "POST", f"/collection/entry/{DS}/{SCHOOL}/{PE}/", {}, 302),
     ("approval:action", "POST", f"/collection/action/{DS}/{SCHOOL}/{PE}/", {"action": "submit"}, 302),
+    ("web:legal_acts", "POST", "/registry/acts/", {"kind": "order", "date": "2024-01-01", "issuer": "M",
+                                                   "title_en": "Sample"}, 302),
     ("accounts:user_password", "POST", "/accounts/users/u-public/password/",
      {"password": "Steppe-Horizon-2031", "password2": "Steppe-Horizon-2031"}, 302),
     ("accounts:token_issue", "POST", "/accounts/users/u-public/tokens/", {"name": "t"}, 200),
     ("accounts:token_revoke", "POST", "/accounts/users/u-public/tokens/zzzz/revoke/", {}, 302),
     ("accounts:user_active", "POST", "/accounts/users/u-public/active/", {"active": "1"}, 302),
+    ("web:meeting_delete", "POST", "/meetings/NO-SUCH/delete/", {}, 404),
 ]
 
 
@@ -255,7 +292,17 @@ def pages(world, users):
                             title_en="School")
     _census_values(world["school"], PE)
     _climb(SCHOOL, OTHER_SCHOOL, DISTRICT, "KZ-10-002", "KZ-10", "KZ")
-    return world
+    from bilim.registry.models import Restructuring
+
+    event = Restructuring.objects.filter(kind="move", subjects=world["district"]).first()
+    from bilim.authority.models import Competence
+    from bilim.registry import services as rs
+
+    akimat = rs.open_unit(rs.UnitSpec("KZ-63-001-AK", "authority", "Әкімдік", name_en="District akimat",
+                                      parent=world["district"], attrs={"subtype": "AKIMAT"}), dt.date(2000, 1, 1), law)
+    delegation = authority.delegate(Competence.objects.get(code="T_COMP"), world["office"], akimat,
+                                    dt.date(2023, 1, 1), law, scope_unit=world["district"])
+    return world | {"event": event, "delegation": delegation}
 
 
 def _request(client, method, url, data):
@@ -274,6 +321,7 @@ def test_role_matrix_over_every_page(role, as_role, users, pages):
     for name, method, url, data, ok in SAMPLES:
         family, action = PAGE_FAMILIES[name]
         action = action or (R if method == "GET" else W)
+        url = url.replace("{event}", str(pages["event"].pk)).replace("{delegation}", str(pages["delegation"].pk))
         resp = _request(client, method, url.replace("{job}", str(job.pk)), data)
         if family in caps[action]:
             assert resp.status_code == ok, f"{role} {method} {url}: {resp.status_code} (expected {ok})"
@@ -284,6 +332,7 @@ def test_role_matrix_over_every_page(role, as_role, users, pages):
 
 def test_anonymous_is_sent_to_sign_in_everywhere(client, pages):
     for _name, method, url, data, _ok in SAMPLES:
+        url = url.replace("{event}", str(pages["event"].pk)).replace("{delegation}", str(pages["delegation"].pk))
         resp = _request(client, method, url.replace("{job}", "00000000-0000-0000-0000-000000000000"), data)
         assert resp.status_code == 302 and "/accounts/login/" in resp["Location"], f"{method} {url}"
 

@@ -1,12 +1,8 @@
-"""Data elements say which numbers they take: counts (whole, not negative) or amounts (any decimal).
-
-Every element of the default catalogue counts people or things except money, sums of scores and GDP,
-so the new field defaults to a count and those three are marked as amounts.
-"""
+"""Data elements say which numbers they take: counts (whole, not negative) or amounts (not negative)."""
 
 from django.db import migrations, models
 
-AMOUNTS = ("EXPEND", "UNT_SCORE_SUM", "GDP_PC")
+AMOUNTS = ("EXPEND", "UNT_SCORE_SUM", "GDP_PC")  # money, sums of scores: decimals are real
 
 
 def mark_amounts(apps, schema_editor):
@@ -24,7 +20,7 @@ class Migration(migrations.Migration):
             model_name="dataelement",
             name="value_type",
             field=models.CharField(choices=[("count", "Count (a whole number, not negative)"),
-                                            ("amount", "Amount (a decimal number)")],
+                                            ("amount", "Amount (a number, not negative)")],
                                    default="count", max_length=8),
         ),
         migrations.RunPython(mark_amounts, migrations.RunPython.noop),

@@ -126,3 +126,11 @@ def control_label(level: str) -> str:
         return str(Instruction.ControlLevel(level).label)
     except ValueError:
         return level or "—"
+
+
+@register.filter
+def period_label(code) -> str:
+    """A period code as a person reads it ("2024S" -> "2024/25"); see `bilim.metadata.periods.label`."""
+    from bilim.metadata.periods import label
+
+    return label(str(code)) if code else ""
