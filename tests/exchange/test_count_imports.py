@@ -44,11 +44,14 @@ def test_csv_refuses_the_reported_rows_by_line(world):
             "ENROL,2023S,S2,٣,F,,G01\n"       # line 5
             "ENROL,2023S,S2,３,M,,G01\n"      # line 6
             "ENROL,2023S,S3,7,F,,G01\n"       # line 7: fine
+            "ENROL,2023S,S3,1e3,M,,G01\n"     # line 8: a whole number, but not written as a count
             ).encode()
     report = import_file(data, format="csv")
     assert not report.ok and nothing_written()
     errors = value_errors(report)
-    assert set(errors) == {3, 4, 5, 6}
+    assert set(errors) == {3, 4, 5, 6, 8}
+    assert errors[8] == "ENROL is a count: write it with the digits 0-9 only (no sign, decimal point or exponent), " \
+                        "not '1e3'"
     assert errors[3] == "ENROL cannot be negative (-5 was given)"
     assert WHOLE in errors[4] and DIGITS in errors[5] and DIGITS in errors[6]
     assert str(report.errors[0]) == "line 3: value: ENROL cannot be negative (-5 was given)"
@@ -111,11 +114,13 @@ def test_xlsx_refuses_negative_fractional_and_foreign_digits_by_excel_row(world)
                   ["ENROL", "2024S", "S1", -5, "F", "G01"],       # row 3: a number cell
                   ["ENROL", "2024S", "S1", 2.5, "M", "G01"],      # row 4
                   ["ENROL", "2024S", "S2", "٣", "F", "G01"],      # row 5: a text cell
-                  ["ENROL", "2024S", "S2", 7.0, "M", "G01"]])     # row 6: 7.0 is the number 7: fine
+                  ["ENROL", "2024S", "S2", 7.0, "M", "G01"],      # row 6: 7.0 is the number 7: fine
+                  ["ENROL", "2024S", "S3", "+5", "M", "G01"]])    # row 7: text, not digits only
     report = import_file(data, format="xlsx")
     assert not report.ok and nothing_written()
     errors = value_errors(report)
-    assert set(errors) == {3, 4, 5}
+    assert set(errors) == {3, 4, 5, 7}
+    assert "digits 0-9 only" in errors[7]
     assert NEGATIVE in errors[3] and WHOLE in errors[4] and DIGITS in errors[5]
 
 
@@ -125,12 +130,13 @@ def test_dhis2_json_refuses_by_position(world):
         {"dataElement": "ENROL", "period": "2024S", "orgUnit": "S1", "categoryOptionCombo": "F_G01", "value": "-5"},
         {"dataElement": "ENROL", "period": "2024S", "orgUnit": "S1", "categoryOptionCombo": "M_G01", "value": 2.5},
         {"dataElement": "ENROL", "period": "2024S", "orgUnit": "S2", "categoryOptionCombo": "F_G01", "value": "３"},
-        {"dataElement": "ENROL", "period": "2024S", "orgUnit": "S2", "categoryOptionCombo": "M_G01", "value": 7},
+        {"dataElement": "ENROL", "period": "2024S", "orgUnit": "S2", "categoryOptionCombo": "M_G01", "value": 7.0},
+        {"dataElement": "ENROL", "period": "2024S", "orgUnit": "S3", "categoryOptionCombo": "M_G01", "value": "1e3"},
     ]}
     report = import_file(json.dumps(doc, ensure_ascii=False).encode(), format="dhis2")
     assert not report.ok and nothing_written()
     errors = value_errors(report)
-    assert set(errors) == {"dataValues[1]", "dataValues[2]", "dataValues[3]"}
+    assert set(errors) == {"dataValues[1]", "dataValues[2]", "dataValues[3]", "dataValues[5]"}  # 7.0 is 7
     assert NEGATIVE in errors["dataValues[1]"] and WHOLE in errors["dataValues[2]"]
     assert DIGITS in errors["dataValues[3]"]
 
@@ -143,24 +149,27 @@ def test_adx_refuses_by_line(world):
     <dataValue dataElement="ENROL" SEX="F" GRADE="G01" value="-5"/>
     <dataValue dataElement="ENROL" SEX="M" GRADE="G01" value="2.5"/>
     <dataValue dataElement="ENROL" SEX="F" GRADE="G03" value="٣"/>
+    <dataValue dataElement="ENROL" SEX="M" GRADE="G03" value="12.0"/>
   </group>
 </adx>
 """.encode()
     report = import_file(data, format="adx")
     assert not report.ok and nothing_written()
     errors = value_errors(report)
-    assert set(errors) == {5, 6, 7}
+    assert set(errors) == {5, 6, 7, 8}
+    assert "digits 0-9 only" in errors[8]
     assert NEGATIVE in errors[5] and WHOLE in errors[6] and DIGITS in errors[7]
 
 
 def test_import_api_answers_422_naming_the_row(admin_client, world, monkeypatch):
     monkeypatch.setattr(jobs, "REFRESH_AFTER_IMPORT", False)
-    data = b"dataElement,period,orgUnit,value,SEX,AGE,GRADE\nENROL,2023S,S1,12,M,,G01\nENROL,2023S,S1,-5,F,,G01\n"
+    data = (b"dataElement,period,orgUnit,value,SEX,AGE,GRADE\nENROL,2023S,S1,12,M,,G01\nENROL,2023S,S1,-5,F,,G01\n"
+            b"ENROL,2023S,S1,+5,F,,G02\n")
     r = admin_client.post("/api/v1/exchange/import", {"file": SimpleUploadedFile("v.csv", data)})
     assert r.status_code == 422, r.content
     body = r.json()
     assert body["code"] == "import_rejected" and not body["ok"] and body["created"] == 0
-    assert [(e["line"], e["field"]) for e in body["errors"]] == [(3, "value")]
+    assert [(e["line"], e["field"]) for e in body["errors"]] == [(3, "value"), (4, "value")]
     assert NEGATIVE in body["errors"][0]["reason"]
     assert nothing_written()
 
