@@ -593,7 +593,8 @@ def _patterns_hold(arr: pa.Array, de_idx: np.ndarray, value_types: list[str | No
     """Whether every text matches the pattern of its row's value type (plain digits for counts)."""
     if not len(arr) or arr.null_count:
         return False
-    plain = pc.match_substring_regex(arr, f"^(?:{COUNT_PATTERN})$").to_numpy(zero_copy_only=False)
+    # `COUNT_PATTERN` is "non-empty and ASCII 0-9 only", which Arrow tests 7x faster than by the regex
+    plain = pc.ascii_is_decimal(arr).to_numpy(zero_copy_only=False)
     if plain.all():
         return True
     counts = np.array([t == COUNT for t in value_types], dtype=bool)[de_idx]

@@ -4,6 +4,7 @@ would take them)."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -132,3 +133,16 @@ def test_save_value_applies_the_rule_of_the_element(world, element, value, cats,
     assert not DataValue.objects.exists()
     save_value(data_element="EXPEND", period="2023", org_unit="S1", value="1500000.25", categories={"EXP": "CAPITAL"})
     assert DataValue.objects.get().value == 1500000.25
+
+
+@given(st.lists(st.text(max_size=4) | st.integers(0, 10**6).map(str), min_size=1, max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_the_fast_path_of_imports_is_the_count_pattern(texts):
+    """Imports test the count pattern with Arrow (`ascii_is_decimal`); it must agree with the rule's regex."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from bilim.collection.validation import COUNT_PATTERN
+
+    fast = pc.ascii_is_decimal(pa.array(texts, type=pa.string())).to_pylist()
+    assert fast == [re.fullmatch(COUNT_PATTERN, t) is not None for t in texts]
