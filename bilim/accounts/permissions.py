@@ -532,18 +532,9 @@ def values_reader(user, data_set, period: str):
     def visible(unit) -> bool:
         if not can_read_unit(user, unit):
             return False
-        chain = [unit.pk]
-        parent = tree.parent.get(unit.pk)
-        while parent is not None and len(chain) < 32:
-            chain.append(parent)
-            parent = tree.parent.get(parent)
-        climbed = 0
-        for pk in chain:
-            if pk not in not_open:
-                break
-            climbed += 1
+        chain = approval.approval_chain(unit.pk, tree.parent)
         level = level_on(chain)
-        return level is not None and level <= max(1, climbed)
+        return level is not None and level <= max(1, approval.climbed(chain, not_open))
 
     return visible
 

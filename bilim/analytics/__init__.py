@@ -9,16 +9,17 @@ from typing import Any
 
 # Names are imported on first use (PEP 562): Django imports this package when it loads the app, and
 # importing Ibis and pandas eagerly cost every process (each CLI command, each gunicorn worker, each
-# test subprocess) about six seconds of CPU before it did anything.
+# test subprocess) about six seconds of CPU before it did anything. `equity` and `parity` are also the
+# names of submodules, so they are imported from those (`from bilim.analytics.parity import parity`).
 _HOME = {
     "Catalogue": "catalogue", "CatalogueError": "catalogue", "Indicator": "catalogue", "Term": "catalogue",
     "load_catalogue": "catalogue",
     "CompositeSpec": "composite", "composite_from_warehouse": "composite", "composite_index": "composite",
     "rank_uncertainty": "composite",
     "compute": "engine", "explain": "engine", "reference_dates": "engine",
-    "equity": "equity", "equity_measures": "equity", "org_values": "equity",
+    "equity_measures": "equity", "org_values": "equity",
     "flow_table": "flow", "survival": "flow",
-    "adjusted_parity": "parity", "parity": "parity", "parity_ratio": "parity",
+    "adjusted_parity": "parity", "parity_ratio": "parity",
     "closure_from_parents": "warehouse", "load_warehouse": "warehouse",
 }
 
@@ -40,14 +41,12 @@ __all__ = [
     "composite_from_warehouse",
     "composite_index",
     "compute",
-    "equity",
     "equity_measures",
     "explain",
     "flow_table",
     "load_catalogue",
     "load_warehouse",
     "org_values",
-    "parity",
     "parity_ratio",
     "rank_uncertainty",
     "reference_dates",

@@ -13,11 +13,11 @@ import re
 
 __all__ = ["PeriodError", "ref_date", "shift", "to_calendar", "period_kind"]
 
-CENSUS_MONTH_DAY = (10, 1)
-"""School-year census date (1 October), the date enrolment is counted."""
+from bilim.metadata import periods as _periods
 
-CALENDAR_MONTH_DAY = (7, 1)
-"""Mid-year date used for calendar years (population and GDP are mid-year figures)."""
+# one reference-date rule for the whole system (bilim.metadata.periods; no Django there)
+CENSUS_MONTH_DAY = _periods.CENSUS_MONTH_DAY
+CALENDAR_MONTH_DAY = _periods.CALENDAR_MONTH_DAY
 
 _SCHOOL = re.compile(r"^(\d{4})S$")
 _YEAR = re.compile(r"^(\d{4})$")
@@ -42,20 +42,15 @@ def period_kind(period: str) -> str:
     raise PeriodError(f"unknown period code {period!r}")
 
 
-def ref_date(period: str, census: tuple[int, int] = CENSUS_MONTH_DAY) -> dt.date:
+def ref_date(period: str) -> dt.date:
     """Reference date of a period: the census date for school years, mid-period otherwise.
 
     ``2024S`` -> 2024-10-01, ``2024`` -> 2024-07-01, ``2024Q1`` -> 2024-02-15, ``202401`` -> 2024-01-15.
+    The rule is `bilim.metadata.periods.Period.census_date`, which the approval tree also uses: the
+    two used to differ by a day for calendar periods.
     """
-    kind = period_kind(period)
-    year = int(period[:4])
-    if kind == "school_year":
-        return dt.date(year, *census)
-    if kind == "year":
-        return dt.date(year, *CALENDAR_MONTH_DAY)
-    if kind == "quarter":
-        return dt.date(year, 3 * (int(period[5]) - 1) + 2, 15)
-    return dt.date(year, int(period[4:6]), 15)
+    period_kind(period)  # the engine's own, narrower set of codes
+    return _periods.parse(period).census_date
 
 
 def shift(period: str, offset: int) -> str:

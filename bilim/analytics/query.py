@@ -214,26 +214,36 @@ def periods_of(decision: AccessDecision) -> list[str]:
         return resolve_periods(decision.query)
 
 
-def _frames(query: IndicatorQuery, periods: list[str], by: str | None) -> list[pd.DataFrame]:
+def _parts(query: IndicatorQuery, periods: list[str]) -> list[tuple[list[str], dict]]:
+    """The selection as the engine's unit arguments: (periods, {ou_codes} or {level, within}) per
+    part. `answer` computes values on these parts and `units` lists their units, so the two agree."""
     from . import service
 
     sel = query.selection
-    codes = list(query.indicators)
-    kw = {"by": by, "mode": query.mode, "as_of": query.as_of}
-    frames = []
+    parts: list[tuple[list[str], dict]] = []
     if sel.levels:
         for level in sel.levels:
             for boundary in sel.codes or (None,):
-                frames.append(service.indicators(codes, periods, level=level, within=boundary, **kw))
+                parts.append((periods, {"level": level, "within": boundary}))
     elif sel.codes:
-        frames.append(service.indicators(codes, periods, ou_codes=list(sel.codes), **kw))
+        parts.append((periods, {"ou_codes": list(sel.codes)}))
     for parent in sel.children:
         groups: dict[tuple[str, ...], list[str]] = {}
         for period, kids in service.children(parent, periods, mode=query.mode, as_of=query.as_of).items():
             groups.setdefault(tuple(kids), []).append(period)
         for kids, group_periods in groups.items():
             if kids:
-                frames.append(service.indicators(codes, group_periods, ou_codes=list(kids), **kw))
+                parts.append((group_periods, {"ou_codes": list(kids)}))
+    return parts
+
+
+def _frames(query: IndicatorQuery, periods: list[str], by: str | None) -> list[pd.DataFrame]:
+    from . import service
+
+    codes = list(query.indicators)
+    kw = {"by": by, "mode": query.mode, "as_of": query.as_of}
+    frames = [service.indicators(codes, part_periods, **unit_args, **kw)
+              for part_periods, unit_args in _parts(query, periods)]
     return [f for f in frames if not f.empty]
 
 
@@ -276,6 +286,26 @@ def answer(decision: AccessDecision, splits: Iterable[str | None] | None = None)
     res = res.assign(_o=res["indicator"].map(order)).sort_values(sort, na_position="first")
     res = res.drop(columns="_o").reset_index(drop=True)
     return decision.filter(res)
+
+
+def units(decision: AccessDecision, *, every_period: bool = False) -> list[str]:
+    """The codes of the units `answer(decision)` can name, sorted: the selection resolved on each
+    period's hierarchy as `answer` resolves it (`_parts`, the engine's targets), then only those the
+    reader may see (`AccessDecision.allowed_codes`). No value is computed.
+
+    `every_period` with no periods in the query: over every period of the warehouse the reader may
+    see rather than the latest school year — for a description (the SDMX structure) that must hold
+    for the data of any period."""
+    from . import service
+
+    query = decision.query
+    with service.as_reader(decision.reader_level):
+        periods = (list(service.periods_known()) if every_period and not query.periods
+                   else resolve_periods(query))
+        found: set[str] = set()
+        for part_periods, unit_args in _parts(query, periods):
+            found.update(service.target_codes(part_periods, mode=query.mode, as_of=query.as_of, **unit_args))
+    return sorted(decision.allowed_codes(found))
 
 
 def explain(decision: AccessDecision, group: str | None = None) -> pd.DataFrame:

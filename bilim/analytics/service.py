@@ -565,6 +565,22 @@ def children(code: str, periods: Sequence[str], *, mode: str = "current",
     return out
 
 
+def target_codes(periods: Sequence[str], *, ou_codes: Sequence[str] | None = None, level: str | None = None,
+                 within: str | None = None, mode: str = "current", as_of: dt.date | None = None) -> list[str]:
+    """The codes of the units `indicators` answers for with the same arguments, without computing
+    any value: the engine's own `resolve_targets`, so a description of a selection (the SDMX
+    structure's area codelist) cannot disagree with the values given for it."""
+    _check_mode(mode)
+    periods = list(dict.fromkeys(periods))
+    if not periods:
+        return []
+    con = connect()
+    refs = engine.reference_dates(periods, mode, as_of)  # type: ignore[arg-type]
+    found = engine.resolve_targets(con, periods, refs, ou_codes=list(ou_codes) if ou_codes is not None else None,
+                                   level=level, within=within)
+    return sorted(set(found["ou_code"]))
+
+
 def unit_names(codes: Sequence[str], lang: str = "en") -> dict[str, dict[str, Any]]:
     """Name (in ``lang``, falling back to English) and kind of the given unit codes."""
     col = {"kk": "name_kk", "ru": "name_ru"}.get(lang[:2], "name_en")

@@ -111,16 +111,11 @@ def build(partitions: set[tuple[str, str]]) -> tuple[pa.Table, pa.Table]:
 
 
 def _visible_to(ou_id: int, parent: dict[int, int], done: set[int], kind_of: dict[int, str]) -> int:
-    chain = [ou_id]
-    p = parent.get(ou_id)
-    while p is not None and len(chain) < 32:
-        chain.append(p)
-        p = parent.get(p)
-    climbed = 0
-    for pk in chain:
-        if pk not in done:
-            break
-        climbed += 1
+    from bilim.approval.selectors import approval_chain
+    from bilim.approval.selectors import climbed as climbed_of
+
+    chain = approval_chain(ou_id, parent)
+    climbed = climbed_of(chain, done)
     if climbed >= len(chain):
         return PUBLIC  # done to the top (a republic reporting for itself: once it submitted)
     reach = min(max(1, climbed), len(chain) - 1)

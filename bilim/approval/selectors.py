@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from itertools import combinations
 
 from django.db.models import Q
+from django.utils.formats import date_format
 
 from bilim.collection.models import DataValue
 from bilim.metadata import periods
@@ -104,6 +105,56 @@ def deadline(data_set: DataSet, period: str) -> dt.date:
     return fixed or census_date(code) + dt.timedelta(days=data_set.deadline_days)
 
 
+def collection_periods(data_set: DataSet, today: dt.date | None = None, limit: int = 3) -> list[str]:
+    """The periods of `data_set` in collection, newest first: those the ministry set a deadline for
+    (`FormDeadline`), else those whose workflow has begun (approval states exist) — at most `limit`,
+    and never a period whose census date is still ahead (nothing can be counted before it)."""
+    today = today or dt.date.today()
+    codes = set(FormDeadline.objects.filter(data_set=data_set).values_list("period", flat=True))
+    if not codes:
+        codes = set(ApprovalState.objects.filter(data_set=data_set).values_list("period", flat=True).distinct())
+    out = []
+    for c in codes:
+        try:
+            p = periods.parse(c)
+        except periods.PeriodError:
+            continue
+        if p.census_date <= today:
+            out.append((p.census_date, p.code))
+    return [c for _d, c in sorted(out, reverse=True)[:limit]]
+
+
+def entry_closed_reason(data_set: DataSet, period: str, today: dt.date | None = None) -> str:
+    """Why values of `data_set` may not be entered for `period` ('' when they may): a period must be
+    of the form's type and its census date reached. (Submitted and approved forms are locked by
+    `services.is_locked`.)"""
+    from django.utils.translation import gettext as _
+
+    today = today or dt.date.today()
+    try:
+        p = periods.parse(period)
+    except periods.PeriodError as e:
+        return str(e)
+    if data_set.period_type and p.type != data_set.period_type:
+        return _("%(form)s is collected per %(type)s, not for %(period)s.") % {
+            "form": data_set.code, "type": data_set.period_type.replace("_", " "), "period": periods.label(p.code)}
+    if p.census_date > today:
+        return _("The collection for %(period)s has not opened: its census date is %(date)s.") % {
+            "period": periods.label(p.code), "date": date_format(p.census_date, "SHORT_DATE_FORMAT")}
+    return ""
+
+
+def pending_below(data_set: DataSet, period: str, unit: OrgUnit) -> list[OrgUnit]:
+    """The units directly under `unit` that take part in `data_set` and are not done yet (reporters
+    not submitted, units above reporters not approved): while any is left, `unit` cannot approve."""
+    code = periods.parse(period).code
+    tree = form_tree(data_set, code)
+    kids = tree.participating_children(unit.pk)
+    st = states(data_set, code, kids)
+    pending = [k for k in kids if not is_done(k, tree, st)]
+    return list(OrgUnit.objects.filter(pk__in=pending).order_by("code"))
+
+
 def is_reporter(data_set: DataSet, unit: OrgUnit) -> bool:
     types = set(data_set.org_types or ())
     return (unit.kind == Kind.ORGANIZATION and unit.org_type in types) or unit.kind in types
@@ -135,6 +186,28 @@ class Tree:
 
     def participating_children(self, unit_id: int) -> list[int]:
         return [c for c in self.kids.get(unit_id, ()) if c in self.participating]
+
+
+def approval_chain(unit_id: int, parent: dict[int, int]) -> list[int]:
+    """The units a reporter's form climbs: the reporter, then its parents on the census date (up to
+    the republic). One definition for the entry grid's read rule and the warehouse's visibility."""
+    chain = [unit_id]
+    p = parent.get(unit_id)
+    while p is not None and len(chain) < 32:
+        chain.append(p)
+        p = parent.get(p)
+    return chain
+
+
+def climbed(chain: list[int], not_open: set[int] | frozenset[int]) -> int:
+    """How many units of `chain`, from the reporter up, have moved the form past `open` (submitted,
+    approved, accepted), stopping at the first that has not."""
+    n = 0
+    for pk in chain:
+        if pk not in not_open:
+            break
+        n += 1
+    return n
 
 
 def form_tree(data_set: DataSet, period: str) -> Tree:

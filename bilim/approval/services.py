@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from bilim.audit import services as audit
@@ -68,9 +69,15 @@ def _may_act_for(user: Any, unit: OrgUnit, day) -> bool:
     return scope_id in {a.pk for a in registry.ancestors(unit, day)}
 
 
+def _status_word(status: str) -> str:
+    """A status inside a sentence, in the user's language ("approved", "бекітілген")."""
+    return str(Status(status).label).lower()
+
+
 def _check(user: Any, unit: OrgUnit, day, what: str) -> None:
     if not _may_act_for(user, unit, day):
-        raise PermissionDenied(f"{_actor(user)} may not {what} for {unit.code}")
+        raise PermissionDenied(gettext("%(user)s may not %(what)s for %(unit)s") % {
+            "user": _actor(user), "what": what, "unit": unit.code})
 
 
 # --- workflow ----------------------------------------------------------------------------------------
@@ -105,13 +112,16 @@ def submit(data_set: DataSet | str, org_unit: OrgUnit | str, period: str, user: 
     """The reporting unit hands its form in; its values are locked from now on."""
     ds, unit, code = _ds(data_set), _ou(org_unit), periods.parse(period).code
     tree = selectors.form_tree(ds, code)
-    _check(user, unit, tree.day, "submit")
+    _check(user, unit, tree.day, gettext("submit"))
     if unit.pk not in tree.reporters:
-        raise ApprovalError(f"{unit.code} does not report {ds.code} in {code} (only "
-                            f"{', '.join(ds.org_types)} open on {tree.day} do); nothing to submit")
+        raise ApprovalError(gettext("%(unit)s does not report %(form)s in %(period)s (only %(types)s open on "
+                                    "%(day)s do); nothing to submit") % {
+            "unit": unit.code, "form": ds.code, "period": periods.label(code), "types": ", ".join(ds.org_types),
+            "day": date_format(tree.day, "SHORT_DATE_FORMAT")})
     state = _state(ds, code, unit)
     if state.status != Status.OPEN:
-        raise ApprovalError(f"{_label(ds, code, unit)} is already {state.status}")
+        raise ApprovalError(gettext("%(form)s is already %(status)s") % {
+            "form": _label(ds, code, unit), "status": _status_word(state.status)})
     # checked here, not in a view: the page, the API and scripts all submit through this function
     from .rules import run_validation
 
@@ -130,22 +140,26 @@ def approve(data_set: DataSet | str, org_unit: OrgUnit | str, period: str, user:
     reporters submitted, units above reporters approved. Its values and theirs stay locked."""
     ds, unit, code = _ds(data_set), _ou(org_unit), periods.parse(period).code
     tree = selectors.form_tree(ds, code)
-    _check(user, unit, tree.day, "approve")
+    _check(user, unit, tree.day, gettext("approve"))
     if unit.pk in tree.reporters:
-        raise ApprovalError(f"{unit.code} reports {ds.code} itself: it submits, the level above approves")
+        raise ApprovalError(gettext("%(unit)s reports %(form)s itself: it submits, the level above approves") % {
+            "unit": unit.code, "form": ds.code})
     if unit.pk not in tree.participating:
-        raise ApprovalError(f"no unit under {unit.code} reports {ds.code} in {code}; nothing to approve")
+        raise ApprovalError(gettext("no unit under %(unit)s reports %(form)s in %(period)s; nothing to approve") % {
+            "unit": unit.code, "form": ds.code, "period": periods.label(code)})
     kids = tree.participating_children(unit.pk)
-    st = selectors.states(ds, code, kids)
-    pending = [k for k in kids if not selectors.is_done(k, tree, st)]
+    pending = selectors.pending_below(ds, code, unit)
     if pending:
-        codes = list(OrgUnit.objects.filter(pk__in=pending).order_by("code").values_list("code", flat=True))
-        shown = ", ".join(codes[:10]) + (f" and {len(codes) - 10} more" if len(codes) > 10 else "")
-        raise ApprovalError(f"{unit.code} cannot approve {ds.code} {code} yet: {len(codes)} of {len(kids)} units "
-                            f"under it have not submitted or been approved ({shown})")
+        codes = [u.code for u in pending]
+        shown = ", ".join(codes[:10]) + (gettext(" and %(n)s more") % {"n": len(codes) - 10} if len(codes) > 10 else "")
+        raise ApprovalError(gettext("%(unit)s cannot approve %(form)s %(period)s yet: %(n)s of %(m)s units under it "
+                                    "have not submitted or been approved (%(shown)s)") % {
+            "unit": unit.code, "form": ds.code, "period": periods.label(code), "n": len(codes), "m": len(kids),
+            "shown": shown})
     state = _state(ds, code, unit)
     if state.status != Status.OPEN:
-        raise ApprovalError(f"{_label(ds, code, unit)} is already {state.status}")
+        raise ApprovalError(gettext("%(form)s is already %(status)s") % {
+            "form": _label(ds, code, unit), "status": _status_word(state.status)})
     if unit.kind == Kind.REPUBLIC:
         _step(state, ApprovalStep.Action.ACCEPT, Status.ACCEPTED, _actor(user), unit)
     else:
@@ -168,19 +182,21 @@ def unapprove(data_set: DataSet | str, org_unit: OrgUnit | str, period: str, rea
     ds, unit, code = _ds(data_set), _ou(org_unit), periods.parse(period).code
     reason = (reason or "").strip()
     if not reason:
-        raise ApprovalError("a reason is required to return a form")
+        raise ApprovalError(gettext("a reason is required to return a form"))
     tree = selectors.form_tree(ds, code)
     parent_id = tree.parent.get(unit.pk)
     above = OrgUnit.objects.get(pk=parent_id) if parent_id else unit
-    _check(user, above, tree.day, "return forms")
+    _check(user, above, tree.day, gettext("return forms"))
     state = _state(ds, code, unit)
     if state.status == Status.OPEN:
-        raise ApprovalError(f"{_label(ds, code, unit)} is open; there is nothing to return")
+        raise ApprovalError(gettext("%(form)s is open; there is nothing to return") % {"form": _label(ds, code, unit)})
     if parent_id:
         parent_state = selectors.states(ds, code, [parent_id]).get(parent_id)
         if parent_state and STATUS_RANK[Status(parent_state.status)] >= STATUS_RANK[Status.APPROVED]:
-            raise ApprovalError(f"{above.code} has already {parent_state.status} {ds.code} {code}; "
-                                f"its approval must be withdrawn first (by the level above {above.code})")
+            raise ApprovalError(gettext("%(above)s has already %(status)s %(form)s %(period)s; its approval must be "
+                                        "withdrawn first (by the level above %(above)s)") % {
+                "above": above.code, "status": _status_word(parent_state.status), "form": ds.code,
+                "period": periods.label(code)})
     _step(state, ApprovalStep.Action.UNAPPROVE, Status.OPEN, _actor(user), above, reason)
     if cascade:
         below = set()

@@ -63,12 +63,18 @@ def _actions(request: HttpRequest, ds: DataSet, unit: OrgUnit, period: str) -> d
     reporter = unit.pk in tree.reporters
     can_self = services._may_act_for(request.user, unit, tree.day)
     can_above = services._may_act_for(request.user, above, tree.day)
+    may_approve = not reporter and unit.pk in tree.participating and status == Status.OPEN and can_self
+    pending = selectors.pending_below(ds, period, unit) if may_approve else []
     return {
         "status": status,
         "reporter": reporter,
         "participating": unit.pk in tree.participating,
         "can_submit": reporter and status == Status.OPEN and can_self,
-        "can_approve": not reporter and unit.pk in tree.participating and status == Status.OPEN and can_self,
+        "can_approve": may_approve and not pending,
+        # shown as a disabled Approve button with the reason, so the approver knows what to wait for
+        "approve_blocked": may_approve and bool(pending),
+        "pending": pending[:10],
+        "pending_count": len(pending),
         "can_return": status != Status.OPEN and can_above,
         "above": above,
         "deadline": selectors.deadline(ds, period),
@@ -112,7 +118,10 @@ def entry(request: HttpRequest, data_set: str, ou_code: str, period: str) -> Htt
         return redirect("approval:entry", ds.code, unit.code, code)
     choice = _row_choice(request)
     result = None
-    if request.method == "POST":
+    closed = selectors.entry_closed_reason(ds, code)
+    if request.method == "POST" and closed:
+        messages.error(request, closed)
+    elif request.method == "POST":
         post = {k: v for k, v in request.POST.items()}
         result = grid.save_cells(ds, unit, code, post, request.user.get_username())
         if not result.errors:
@@ -130,14 +139,16 @@ def entry(request: HttpRequest, data_set: str, ou_code: str, period: str) -> Htt
         prev = ""
     ctx = {
         "ds": ds, "unit": unit, "period": code, "previous_period": prev, "grids": grids, "result": result,
-        "locked": services.is_locked(unit, code, ds),
+        "locked": services.is_locked(unit, code, ds) or bool(closed),
+        "closed": closed,
         "violations": [(v, _links(ds, code, unit.code, v.links)) for v in violations],
         "outliers": rules.find_outliers(ds, unit, code),
         "blocking": sum(v.importance == "blocking" for v in violations),
         "actions": _actions(request, ds, unit, code),
         "row_choice": choice,
     }
-    status = 409 if result is not None and result.conflicts else (400 if result is not None else 200)
+    status = 409 if result is not None and result.conflicts else (
+        400 if result is not None or (closed and request.method == "POST") else 200)
     return render(request, "approval/entry.html", ctx, status=status)
 
 

@@ -2,7 +2,8 @@
 
 * `GET /sdmx?dx=GER_ISCED1;PTR_ISCED1&pe=2024S&ou=KZ;LEVEL-region&by=SEX,LOCATION&format=xml|json`
   — indicator values as an SDMX-ML 2.1 structure-specific data message or SDMX-JSON 1.0;
-* `GET /sdmx/structure[?dx=...&ou=...]` — the SDMX-ML 2.1 structure message (DSD_EDU, codelists);
+* `GET /sdmx/structure[?dx=...&ou=...&pe=...&mode=...]` — the SDMX-ML 2.1 structure message (DSD_EDU,
+  codelists); its CL_REF_AREA holds the areas `/sdmx` gives for the same selection;
 * `POST /import` (multipart: `file`, `dry_run`) — the all-or-nothing import; the report lists every
   error with its line, field and reason (200 when imported, 422 when rejected);
 * `GET /template?data_set=SCHOOL_CENSUS&org_unit=...&period=2024S` — a per-form XLSX template.
@@ -86,8 +87,15 @@ def sdmx_data(request, dx: str, pe: str, ou: str = "KZ", by: str | None = None, 
 
 
 @router.get("/sdmx/structure", summary="The SDMX-ML 2.1 data structure definition and codelists")
-def sdmx_structure(request, dx: str | None = None, ou: str | None = None):
-    """Without parameters: every indicator of the catalogue and the republic, regions and districts."""
+@_warehouse
+def sdmx_structure(request, dx: str | None = None, ou: str | None = None, pe: str | None = None,
+                   mode: str = "current"):
+    """Without parameters: every indicator of the catalogue and the republic, regions and districts.
+
+    With `ou` (and optionally `pe`, `mode`, as for `/sdmx`): CL_REF_AREA holds exactly the areas
+    the data message for that selection can hold, resolved as `/sdmx` resolves them
+    (`KZ;LEVEL-region` lists the regions) and kept to what the caller may see; without `pe`, over
+    every period of the warehouse."""
     codes = _items(dx) or None
     if codes:
         from bilim.analytics.service import catalogue
@@ -95,9 +103,10 @@ def sdmx_structure(request, dx: str | None = None, ou: str | None = None):
         unknown = [c for c in codes if c not in catalogue().indicators]
         if unknown:
             raise ValueError(f"Unknown indicator code(s): {', '.join(unknown)}")
-    from bilim.analytics.query import parse_selection
-
-    areas = list(parse_selection(ou, default=None).codes) or None
+    areas = None
+    if _items(ou, "ou"):
+        user = getattr(request, "auth", None) or request.user
+        areas = sdmx.selection_areas(ou, _items(pe, "pe"), mode, indicators=codes, user=user)
     return HttpResponse(sdmx.structure_xml(codes, areas), content_type=XML)
 
 

@@ -11,6 +11,10 @@ ou_code, [sex|area], numerator, denominator, value, mode`), so they never comput
   REF_AREA × INDICATOR × SEX × LOCATION, observations by TIME_PERIOD);
 * `data_json` — the same data as an SDMX-JSON 1.0 data message (structure embedded).
 
+The two SDMX-ML messages are sdmx1 model objects (`structure_message`, `data_message`) written by
+`sdmx.to_xml`; `data_json` is written here, as sdmx1 has no SDMX-JSON writer. For a selection,
+`selection_areas` gives the structure exactly the areas the data for that selection can hold.
+
 Time periods. Bilim's school year `2024S` runs 2024-09-01..2025-08-31. With `time_format="uis"`
 (the default) it is reported as the UIS reference year, the calendar year in which the school
 year ends (`2025`); a calendar year stays `2024`, a quarter is `2024-Q1`, a month `2024-01`. When
@@ -30,12 +34,14 @@ import math
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
-from xml.sax.saxutils import escape, quoteattr
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from bilim.metadata import periods as bilim_periods
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sdmx import message as sdmx_message
 
 AGENCY = "BILIM"
 VERSION = "1.0"
@@ -170,12 +176,6 @@ def _code(col: pd.Series | None, i: int, codes: Mapping[str, Any]) -> str:
     return v
 
 
-def _fmt(v: float) -> str:
-    if v.is_integer() and abs(v) < 1e16:
-        return str(int(v))
-    return repr(v)
-
-
 # --- descriptions (names for codes) -----------------------------------------------------------------
 
 def indicator_info(codes: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
@@ -211,124 +211,151 @@ def area_names(codes: Iterable[str] | None = None) -> dict[str, dict[str, str]]:
     return {c: found.get(c, {"en": c}) for c in wanted}
 
 
-# --- SDMX-ML 2.1 Structure message -------------------------------------------------------------------
+# --- SDMX-ML 2.1 with the sdmx1 information model ----------------------------------------------------
+#
+# Both SDMX-ML messages are sdmx1 model objects (`sdmx.model.v21`) written by `sdmx.to_xml`, so the
+# documents are what the library that reads them (UIS, the tests) understands, not hand-made markup.
+# Where sdmx1's writer (2.28) cannot express what SDMX-ML 2.1 requires, we fill in its gaps:
+#
+# * URNs: it derives them from Python class names (`DataStructureDefinition=`, `DataflowDefinition=`
+#   instead of SDMX's `DataStructure=`, `Dataflow=`) and writes none for codes and concepts, so every
+#   artefact and item is given its URN explicitly;
+# * the component lists (`DimensionList`, ...) need their fixed ids, `isExternalReference` needs a
+#   boolean (None is written as "none");
+# * in the structure-specific data message (`_finish_data`) it writes `action` as the Python enum
+#   ("ActionType.information"), `structureRef` without the structure-specific namespace, and neither
+#   the DataSet's `xsi:type`/`dataScope` nor the header's `namespace`; these are set on the written
+#   tree afterwards.
+#
+# What is not reproduced: the observation value is written as Python writes the float (`98.0`
+# rather than the former `98`; the same number), and the sender and DSD reference in the header
+# take sdmx1's forms (`structureID="DSD_EDU"`, a URN reference).
 
-def _names(names: Mapping[str, str], tag: str = "common:Name", indent: str = "") -> str:
-    items = [(lang, names[lang]) for lang in LANGS if names.get(lang)] or [("en", next(iter(names.values()), ""))]
-    return "".join(f'{indent}<{tag} xml:lang="{lang}">{escape(text)}</{tag}>\n' for lang, text in items)
+_STRUCTURE_PKG = {"Codelist": "codelist", "Code": "codelist", "ConceptScheme": "conceptscheme",
+                  "Concept": "conceptscheme", "DataStructure": "datastructure", "Dataflow": "datastructure"}
+_CODELIST_NAMES: dict[str, dict[str, str]] = {
+    "CL_INDICATOR": {"en": "Indicators", "ru": "Показатели", "kk": "Көрсеткіштер"},
+    "CL_REF_AREA": {"en": "Reference areas", "ru": "Территории", "kk": "Аумақтар"},
+    "CL_SEX": {"en": "Sex", "ru": "Пол", "kk": "Жынысы"},
+    "CL_LOCATION": {"en": "Location (urban/rural)", "ru": "Местность", "kk": "Елді мекен"},
+    "CL_UNIT_MEASURE": {"en": "Units of measure", "ru": "Единицы измерения", "kk": "Өлшем бірліктері"},
+}
+_DIMENSION_CODELISTS = dict(zip(DIMENSIONS, ("CL_REF_AREA", "CL_INDICATOR", "CL_SEX", "CL_LOCATION"), strict=True))
 
 
-def _header(kind: str, extra: str = "") -> str:
-    prepared = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    return (f"  <message:Header>\n    <message:ID>{kind}_{uuid.uuid4().hex[:12].upper()}</message:ID>\n"
-            f"    <message:Test>false</message:Test>\n    <message:Prepared>{prepared}</message:Prepared>\n"
-            f'    <message:Sender id="{AGENCY}"/>\n{extra}  </message:Header>\n')
+def _text(names: Mapping[str, str]) -> dict[str, str]:
+    """The localisations of a name in LANGS order, leaving out empty ones (never none at all)."""
+    items = {lang: names[lang] for lang in LANGS if names.get(lang)}
+    return items or {"en": next(iter(names.values()), "")}
 
 
-def _codelist(cl_id: str, name: Mapping[str, str], codes: Mapping[str, Mapping[str, str]]) -> str:
-    urn = f"urn:sdmx:org.sdmx.infomodel.codelist.Codelist={AGENCY}:{cl_id}({VERSION})"
-    out = [f'      <structure:Codelist id="{cl_id}" agencyID="{AGENCY}" version="{VERSION}" urn="{urn}" '
-           'isFinal="false">\n', _names(name, indent="        ")]
+def _urn(cls: str, ident: str, item: str | None = None) -> str:
+    return (f"urn:sdmx:org.sdmx.infomodel.{_STRUCTURE_PKG[cls]}.{cls}={AGENCY}:{ident}({VERSION})"
+            + (f".{item}" if item is not None else ""))
+
+
+def _maintained(cls: type, urn_class: str, ident: str, names: Mapping[str, str], **kw: Any) -> Any:
+    return cls(id=ident, maintainer=_agency(), version=VERSION, is_final=False, is_external_reference=False,
+               name=_text(names), urn=_urn(urn_class, ident), **kw)
+
+
+def _agency() -> Any:
+    from sdmx.model import v21
+
+    return v21.Agency(id=AGENCY)
+
+
+def _codelist(cl_id: str, codes: Mapping[str, Mapping[str, str]]) -> Any:
+    from sdmx.model import v21
+
+    cl = _maintained(v21.Codelist, "Codelist", cl_id, _CODELIST_NAMES[cl_id])
     for code, names in codes.items():
-        code_urn = f"urn:sdmx:org.sdmx.infomodel.codelist.Code={AGENCY}:{cl_id}({VERSION}).{code}"
-        out.append(f"        <structure:Code id={quoteattr(code)} urn={quoteattr(code_urn)}>\n")
-        out.append(_names(names, indent="          "))
-        out.append("        </structure:Code>\n")
-    out.append("      </structure:Codelist>\n")
-    return "".join(out)
+        cl.append(v21.Code(id=code, name=_text(names), urn=_urn("Code", cl_id, code)))
+    return cl
 
 
-def _concept_ref(cid: str) -> str:
-    return (f'<structure:ConceptIdentity><Ref id="{cid}" maintainableParentID="{CONCEPT_SCHEME}" '
-            f'maintainableParentVersion="{VERSION}" agencyID="{AGENCY}" package="conceptscheme" '
-            'class="Concept"/></structure:ConceptIdentity>')
+def _artefacts(inds: Mapping[str, Mapping[str, str]], areas: Mapping[str, Mapping[str, str]],
+               units: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    """Codelists, concept scheme, DSD_EDU and DF_EDU as sdmx1 objects (names: code -> {lang: text})."""
+    from sdmx.model import common, v21
+
+    cls = {
+        "CL_INDICATOR": _codelist("CL_INDICATOR", inds),
+        "CL_REF_AREA": _codelist("CL_REF_AREA", areas),
+        "CL_SEX": _codelist("CL_SEX", SEX_CODES),
+        "CL_LOCATION": _codelist("CL_LOCATION", LOCATION_CODES),
+        "CL_UNIT_MEASURE": _codelist("CL_UNIT_MEASURE", units),
+    }
+    cs = _maintained(v21.ConceptScheme, "ConceptScheme", CONCEPT_SCHEME,
+                     {"en": "Bilim statistical concepts", "ru": "Статистические понятия Bilim",
+                      "kk": "Bilim статистикалық ұғымдары"})
+    for cid, names in CONCEPTS.items():
+        cs.append(v21.Concept(id=cid, name=_text(names), urn=_urn("Concept", CONCEPT_SCHEME, cid)))
+
+    def facet(kind: Any) -> Any:
+        return common.Representation(non_enumerated=[common.Facet(value_type=kind)])
+
+    dsd = _maintained(v21.DataStructureDefinition, "DataStructure", DSD_ID,
+                      {"en": "Education indicators by area, sex and location", "ru": "Показатели образования",
+                       "kk": "Білім беру көрсеткіштері"},
+                      dimensions=v21.DimensionDescriptor(id="DimensionDescriptor"),
+                      attributes=v21.AttributeDescriptor(id="AttributeDescriptor"),
+                      measures=v21.MeasureDescriptor(id="MeasureDescriptor"))
+    for pos, cid in enumerate(DIMENSIONS, start=1):
+        dsd.dimensions.append(v21.Dimension(
+            id=cid, order=pos, concept_identity=cs[cid],
+            local_representation=common.Representation(enumerated=cls[_DIMENSION_CODELISTS[cid]])))
+    dsd.dimensions.append(v21.TimeDimension(id="TIME_PERIOD", order=len(DIMENSIONS) + 1,
+                                            concept_identity=cs["TIME_PERIOD"],
+                                            local_representation=facet(common.FacetValueType.observationalTimePeriod)))
+    dsd.attributes.append(v21.DataAttribute(
+        id="UNIT_MEASURE", concept_identity=cs["UNIT_MEASURE"], usage_status=v21.UsageStatus.mandatory,
+        related_to=common.DimensionRelationship(dimensions=[dsd.dimensions.get("INDICATOR")]),
+        local_representation=common.Representation(enumerated=cls["CL_UNIT_MEASURE"])))
+    dsd.measures.append(v21.PrimaryMeasure(id="OBS_VALUE", concept_identity=cs["OBS_VALUE"],
+                                           local_representation=facet(common.FacetValueType.double)))
+    dataflow = _maintained(v21.DataflowDefinition, "Dataflow", DATAFLOW_ID,
+                           {"en": "Education indicators (Bilim EMIS)", "ru": "Показатели образования (Bilim)",
+                            "kk": "Білім беру көрсеткіштері (Bilim)"}, structure=dsd)
+    return {"codelists": cls, "concepts": cs, "dsd": dsd, "dataflow": dataflow}
 
 
-def _enum(cl_id: str) -> str:
-    return (f'<structure:LocalRepresentation><structure:Enumeration><Ref id="{cl_id}" version="{VERSION}" '
-            f'agencyID="{AGENCY}" package="codelist" class="Codelist"/></structure:Enumeration>'
-            "</structure:LocalRepresentation>")
+def _header(kind: str) -> Any:
+    from sdmx import message
+
+    return message.Header(id=f"{kind}_{uuid.uuid4().hex[:12].upper()}", test=False,
+                          prepared=dt.datetime.now(dt.UTC).replace(microsecond=0), sender=_agency())
 
 
-def structure_xml(indicators: Iterable[str] | None = None, areas: Iterable[str] | None = None) -> str:
-    """The SDMX-ML 2.1 Structure message (DSD_EDU and its codelists).
+def structure_message(indicators: Iterable[str] | None = None,
+                      areas: Iterable[str] | None = None) -> sdmx_message.StructureMessage:
+    """The structure message as an `sdmx.message.StructureMessage` (what `structure_xml` writes).
 
-    `indicators`/`areas` restrict the codelists (e.g. to the codes of one data message); None means
-    the whole indicator catalogue and the republic, regions and districts of the registry."""
+    `indicators`/`areas` restrict the codelists (the areas of a selection: `selection_areas`); None
+    means the whole indicator catalogue and the republic, regions and districts of the registry."""
+    from sdmx import message
+
     inds = indicator_info(indicators)
     units: dict[str, dict[str, str]] = {}
     for info in inds.values():
         units.setdefault(unit_code(info["unit"]), {"en": info["unit"] or "number"})
-    area = area_names(areas)
-    body = [
-        '<?xml version="1.0" encoding="UTF-8"?>\n',
-        f'<message:Structure xmlns:message="{NS["message"]}" xmlns:structure="{NS["structure"]}" '
-        f'xmlns:common="{NS["common"]}">\n',
-        _header("BILIM_STRUCTURE"),
-        "  <message:Structures>\n",
-        "    <structure:Dataflows>\n",
-        f'      <structure:Dataflow id="{DATAFLOW_ID}" agencyID="{AGENCY}" version="{VERSION}" '
-        f'urn="urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow={AGENCY}:{DATAFLOW_ID}({VERSION})" isFinal="false">\n',
-        _names({"en": "Education indicators (Bilim EMIS)", "ru": "Показатели образования (Bilim)",
-                "kk": "Білім беру көрсеткіштері (Bilim)"}, indent="        "),
-        f'        <structure:Structure><Ref id="{DSD_ID}" version="{VERSION}" agencyID="{AGENCY}" '
-        'package="datastructure" class="DataStructure"/></structure:Structure>\n',
-        "      </structure:Dataflow>\n    </structure:Dataflows>\n",
-        "    <structure:Codelists>\n",
-        _codelist("CL_INDICATOR", {"en": "Indicators", "ru": "Показатели", "kk": "Көрсеткіштер"},
-                  {c: info["name"] for c, info in inds.items()}),
-        _codelist("CL_REF_AREA", {"en": "Reference areas", "ru": "Территории", "kk": "Аумақтар"}, area),
-        _codelist("CL_SEX", {"en": "Sex", "ru": "Пол", "kk": "Жынысы"}, SEX_CODES),
-        _codelist("CL_LOCATION", {"en": "Location (urban/rural)", "ru": "Местность", "kk": "Елді мекен"},
-                  LOCATION_CODES),
-        _codelist("CL_UNIT_MEASURE", {"en": "Units of measure", "ru": "Единицы измерения",
-                                      "kk": "Өлшем бірліктері"}, units),
-        "    </structure:Codelists>\n",
-        "    <structure:Concepts>\n",
-        f'      <structure:ConceptScheme id="{CONCEPT_SCHEME}" agencyID="{AGENCY}" version="{VERSION}" '
-        f'urn="urn:sdmx:org.sdmx.infomodel.conceptscheme.ConceptScheme={AGENCY}:{CONCEPT_SCHEME}({VERSION})" '
-        'isFinal="false">\n',
-        _names({"en": "Bilim statistical concepts", "ru": "Статистические понятия Bilim",
-                "kk": "Bilim статистикалық ұғымдары"}, indent="        "),
-    ]
-    for cid, names in CONCEPTS.items():
-        body.append(f'        <structure:Concept id="{cid}" urn="urn:sdmx:org.sdmx.infomodel.conceptscheme.'
-                    f'Concept={AGENCY}:{CONCEPT_SCHEME}({VERSION}).{cid}">\n')
-        body.append(_names(names, indent="          "))
-        body.append("        </structure:Concept>\n")
-    body += [
-        "      </structure:ConceptScheme>\n    </structure:Concepts>\n",
-        "    <structure:DataStructures>\n",
-        f'      <structure:DataStructure id="{DSD_ID}" agencyID="{AGENCY}" version="{VERSION}" urn="{DSD_URN}" '
-        'isFinal="false">\n',
-        _names({"en": "Education indicators by area, sex and location", "ru": "Показатели образования",
-                "kk": "Білім беру көрсеткіштері"}, indent="        "),
-        "        <structure:DataStructureComponents>\n",
-        '          <structure:DimensionList id="DimensionDescriptor">\n',
-    ]
-    for pos, (cid, cl) in enumerate(zip(DIMENSIONS, ("CL_REF_AREA", "CL_INDICATOR", "CL_SEX", "CL_LOCATION"),
-                                        strict=True), start=1):
-        body.append(f'            <structure:Dimension id="{cid}" position="{pos}">{_concept_ref(cid)}'
-                    f"{_enum(cl)}</structure:Dimension>\n")
-    body += [
-        f'            <structure:TimeDimension id="TIME_PERIOD" position="{len(DIMENSIONS) + 1}">'
-        f'{_concept_ref("TIME_PERIOD")}<structure:LocalRepresentation><structure:TextFormat '
-        'textType="ObservationalTimePeriod"/></structure:LocalRepresentation></structure:TimeDimension>\n',
-        "          </structure:DimensionList>\n",
-        '          <structure:AttributeList id="AttributeDescriptor">\n',
-        f'            <structure:Attribute id="UNIT_MEASURE" assignmentStatus="Mandatory">{_concept_ref("UNIT_MEASURE")}'
-        f'{_enum("CL_UNIT_MEASURE")}<structure:AttributeRelationship><structure:Dimension><Ref id="INDICATOR"/>'
-        "</structure:Dimension></structure:AttributeRelationship></structure:Attribute>\n",
-        "          </structure:AttributeList>\n",
-        '          <structure:MeasureList id="MeasureDescriptor">\n',
-        f'            <structure:PrimaryMeasure id="OBS_VALUE">{_concept_ref("OBS_VALUE")}'
-        '<structure:LocalRepresentation><structure:TextFormat textType="Double"/>'
-        "</structure:LocalRepresentation></structure:PrimaryMeasure>\n",
-        "          </structure:MeasureList>\n",
-        "        </structure:DataStructureComponents>\n      </structure:DataStructure>\n",
-        "    </structure:DataStructures>\n  </message:Structures>\n</message:Structure>\n",
-    ]
-    return "".join(body)
+    parts = _artefacts({c: info["name"] for c, info in inds.items()}, area_names(areas), units)
+    msg = message.StructureMessage(header=_header("BILIM_STRUCTURE"))
+    msg.add(parts["dataflow"])
+    for cl in parts["codelists"].values():
+        msg.add(cl)
+    msg.add(parts["concepts"])
+    msg.add(parts["dsd"])
+    return msg
+
+
+def structure_xml(indicators: Iterable[str] | None = None, areas: Iterable[str] | None = None) -> str:
+    """The SDMX-ML 2.1 Structure message (DSD_EDU and its codelists), written by sdmx1.
+
+    `indicators`/`areas` as in `structure_message`."""
+    import sdmx
+
+    return sdmx.to_xml(structure_message(indicators, areas), pretty_print=True).decode("utf-8")
 
 
 # --- SDMX-ML 2.1 structure-specific data message ----------------------------------------------------
@@ -340,33 +367,66 @@ def _series(obs: list[tuple[tuple[str, ...], str, float]]) -> dict[tuple[str, ..
     return series
 
 
-def data_xml(df: pd.DataFrame, time_format: str = "uis", units: Mapping[str, str] | None = None) -> str:
-    """The values of an indicator table as an SDMX-ML 2.1 structure-specific data message (DSD_EDU).
+def data_message(df: pd.DataFrame, time_format: str = "uis",
+                 units: Mapping[str, str] | None = None) -> sdmx_message.DataMessage:
+    """The values of an indicator table as an `sdmx.message.DataMessage` with one structure-specific
+    DataSet for DSD_EDU: a series per REF_AREA × INDICATOR × SEX × LOCATION with UNIT_MEASURE,
+    observations by TIME_PERIOD. `units` (indicator -> unit text) defaults to the analytics catalogue.
 
-    `units` (indicator -> unit text) defaults to the analytics catalogue."""
+    The DSD it refers to carries codelists of the codes used here only (names = codes); the full
+    names are in the structure message."""
+    from sdmx import message
+    from sdmx.model import v21
+
     obs = observations(df, time_format)
     series = _series(obs)
     unit_of = _units(units, {k[1] for k in series})
-    ns_data = f"{DSD_URN}:ObsLevelDim:TIME_PERIOD"
-    structure = (f'    <message:Structure structureID="{AGENCY}_{DSD_ID}_{VERSION.replace(".", "_")}" '
-                 f'namespace="{ns_data}" dimensionAtObservation="TIME_PERIOD">\n'
-                 f"      <common:Structure><URN>{DSD_URN}</URN></common:Structure>\n    </message:Structure>\n")
-    out = [
-        '<?xml version="1.0" encoding="UTF-8"?>\n',
-        f'<message:StructureSpecificData xmlns:message="{NS["message"]}" xmlns:ss="{NS["ss"]}" '
-        f'xmlns:common="{NS["common"]}" xmlns:xsi="{NS["xsi"]}" xmlns:ns1="{ns_data}">\n',
-        _header("BILIM_DATA", structure),
-        f'  <message:DataSet ss:structureRef="{AGENCY}_{DSD_ID}_{VERSION.replace(".", "_")}" '
-        'xsi:type="ns1:DataSetType" ss:dataScope="DataStructure" action="Information">\n',
-    ]
+
+    def used(i: int) -> dict[str, dict[str, str]]:
+        return {c: {"en": c} for c in sorted({k[i] for k in series})}
+
+    parts = _artefacts(used(1), used(0), {u: {"en": u} for u in sorted(set(unit_of.values()))})
+    dsd = parts["dsd"]
+    obs_value = dsd.measures.get("OBS_VALUE")
+    ds = v21.StructureSpecificDataSet(structured_by=dsd, action=v21.ActionType.information)
     for key, points in series.items():
-        attrs = " ".join(f"{d}={quoteattr(k)}" for d, k in zip(DIMENSIONS, key, strict=True))
-        out.append(f'    <Series {attrs} UNIT_MEASURE="{unit_of[key[1]]}">\n')
-        for t, v in points:
-            out.append(f'      <Obs TIME_PERIOD={quoteattr(t)} OBS_VALUE="{_fmt(v)}"/>\n')
-        out.append("    </Series>\n")
-    out.append("  </message:DataSet>\n</message:StructureSpecificData>\n")
-    return "".join(out)
+        sk = dsd.make_key(v21.SeriesKey, {**dict(zip(DIMENSIONS, key, strict=True)), "UNIT_MEASURE": unit_of[key[1]]})
+        ds.add_obs([v21.Observation(dimension=dsd.make_key(v21.Key, {"TIME_PERIOD": t}), value=v, value_for=obs_value)
+                    for t, v in points], sk)
+    msg = message.DataMessage(header=_header("BILIM_DATA"), dataflow=parts["dataflow"],
+                              observation_dimension=dsd.dimensions.get("TIME_PERIOD"))
+    msg.data.append(ds)
+    return msg
+
+
+def data_xml(df: pd.DataFrame, time_format: str = "uis", units: Mapping[str, str] | None = None) -> str:
+    """The values of an indicator table as an SDMX-ML 2.1 structure-specific data message (DSD_EDU),
+    built as sdmx1 objects (`data_message`) and written by sdmx1 (`_finish_data` adds what it omits)."""
+    import sdmx
+
+    return _finish_data(sdmx.to_xml(data_message(df, time_format, units), pretty_print=True))
+
+
+def _finish_data(xml: bytes) -> str:
+    """Set what sdmx1's writer leaves out or writes wrongly in a structure-specific data message
+    (see the comment above `_text`): the header's `namespace`, and on the DataSet `action`,
+    `ss:structureRef`, `ss:dataScope` and the `xsi:type` naming the DSD-specific type."""
+    from lxml import etree
+
+    ns_data = f"{DSD_URN}:ObsLevelDim:TIME_PERIOD"
+    root = etree.fromstring(xml)
+    for structure in root.iter(f"{{{NS['message']}}}Structure"):
+        structure.set("namespace", ns_data)
+    for old in root.findall(f"{{{NS['message']}}}DataSet"):
+        new = etree.Element(old.tag, nsmap={"ns1": ns_data})
+        new.set(f"{{{NS['ss']}}}structureRef", old.get("structureRef") or DSD_ID)
+        new.set(f"{{{NS['xsi']}}}type", "ns1:DataSetType")
+        new.set(f"{{{NS['ss']}}}dataScope", "DataStructure")
+        new.set("action", "Information")
+        new.text, new.tail = old.text, old.tail
+        new.extend(list(old))
+        old.getparent().replace(old, new)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode("utf-8")
 
 
 def _units(units: Mapping[str, str] | None, codes: Iterable[str]) -> dict[str, str]:
@@ -482,3 +542,24 @@ def select(codes: Sequence[str], periods: Sequence[str], ou: Sequence[str] | str
     if res.empty:
         return pd.DataFrame(columns=["indicator", "period", "ou_code", "sex", "area", "value"])
     return res.reset_index(drop=True)
+
+
+def selection_areas(ou: Sequence[str] | str, periods: Sequence[str] = (), mode: str = "current", *,
+                    indicators: Sequence[str] | None = None, user: Any = None) -> list[str]:
+    """The REF_AREA codes a data message for this selection can hold, for `user` (None: the operator),
+    for the structure message's CL_REF_AREA.
+
+    The same `IndicatorQuery` and access decision as `select`, and the same resolution of the
+    selection (`query.units`): `KZ;LEVEL-region` gives the regions, `CHILDREN-KZ-63` the districts of
+    that region, each on the hierarchy of the periods (none named: of every period in the warehouse),
+    and only the units the user may see. Before, the structure took the selection's codes alone, so
+    its codelist held `KZ` while the data held the regions and the series keys were not in the DSD."""
+    from bilim.accounts.permissions import decide_access
+    from bilim.analytics import query as q
+    from bilim.analytics.catalogue import load_catalogue
+
+    try:
+        query = q.parse_query(list(indicators or load_catalogue().indicators), list(periods), ou, mode=mode)
+    except q.QueryError as e:
+        raise SdmxError(str(e)) from None
+    return q.units(decide_access(query, user), every_period=True)

@@ -10,6 +10,12 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+CENSUS_MONTH_DAY = (10, 1)
+"""School-year census date (1 October), the date enrolment is counted."""
+
+CALENDAR_MONTH_DAY = (7, 1)
+"""Mid-year date used for calendar years (population and GDP are mid-year figures)."""
+
 
 class PeriodError(ValueError):
     pass
@@ -24,9 +30,18 @@ class Period:
 
     @property
     def census_date(self) -> dt.date:
-        """Reference date: 1 October for a school year, mid-period otherwise."""
+        """The one reference date of a period, for the approval tree, entry and analytics alike
+        (`bilim.analytics.periods.ref_date` reads it): the census day (1 October) for a school year,
+        1 July for a calendar year (population and GDP are mid-year figures), the 15th of the middle
+        month for a quarter, the 15th for a month, the middle of any other period."""
         if self.type == "school_year":
-            return dt.date(self.start.year, 10, 1)
+            return dt.date(self.start.year, *CENSUS_MONTH_DAY)
+        if self.type == "year":
+            return dt.date(self.start.year, *CALENDAR_MONTH_DAY)
+        if self.type == "quarter":
+            return dt.date(self.start.year, self.start.month + 1, 15)
+        if self.type == "month":
+            return dt.date(self.start.year, self.start.month, 15)
         return self.start + (self.end - self.start) / 2
 
     def shift(self, years: int) -> Period:

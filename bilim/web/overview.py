@@ -9,8 +9,6 @@ from django.shortcuts import render
 
 from . import analytics_bridge as ab
 
-ROOT = "KZ"
-
 
 def _may_open_profile(request: HttpRequest, code: str) -> bool:
     from bilim.accounts.permissions import can_read_unit, has_capability
@@ -22,13 +20,17 @@ def _may_open_profile(request: HttpRequest, code: str) -> bool:
 
 def render_overview(request: HttpRequest) -> HttpResponse:
     from bilim.analytics.service import WarehouseMissing
+    from bilim.registry import selectors as registry
 
+    root_unit = registry.republic()
+    root = root_unit.code if root_unit else ""
     mode, as_of = ab.mode_params(request)
-    ctx: dict = {"mode": mode, "as_of": as_of or dt.date.today(), "root": ROOT,
-                 "root_profile": _may_open_profile(request, ROOT)}
+    ctx: dict = {"mode": mode, "as_of": as_of or dt.date.today(), "root": root,
+                 "root_name": root_unit.name if root_unit else "",
+                 "root_profile": bool(root) and _may_open_profile(request, root)}
     try:
         periods = ab.recent_school_years(5)
-        cards = ab.trends(request, ab.KEY_INDICATORS, ROOT, periods, mode=mode,
+        cards = ab.trends(request, ab.KEY_INDICATORS, root, periods, mode=mode,
                           as_of=as_of if mode == "current" else None, national_view=True)
     except (WarehouseMissing, FileNotFoundError) as e:
         ctx["warehouse_error"] = str(e)

@@ -19,6 +19,7 @@ from . import (
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("overview/", views.national_overview, name="overview"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="web:login"), name="logout"),
     path("language/", views.set_language, name="set_language"),

@@ -34,6 +34,18 @@ def _date_param(request: HttpRequest, name: str = "as_of") -> dt.date:
 @permission_required("analytics")
 @national_aggregates
 def home(request: HttpRequest) -> HttpResponse:
+    """A school, district or region account starts on its work; everyone else on the national overview."""
+    from . import overview, workspace
+
+    if workspace.has_workspace(request.user):
+        return workspace.render_workspace(request)
+    return overview.render_overview(request)
+
+
+@permission_required("analytics")
+@national_aggregates
+def national_overview(request: HttpRequest) -> HttpResponse:
+    """The national overview for every analytics reader (the home of the ministry and the public)."""
     from . import overview
 
     return overview.render_overview(request)

@@ -12,11 +12,10 @@ from bilim.analytics import (
     composite_from_warehouse,
     composite_index,
     compute,
-    equity,
     flow_table,
-    parity,
 )
-from bilim.analytics.equity import gini
+from bilim.analytics.equity import equity, gini
+from bilim.analytics.parity import parity
 
 from .conftest import AS_OF, tiny_warehouse
 

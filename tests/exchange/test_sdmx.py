@@ -273,3 +273,25 @@ def test_any_values_round_trip_exactly(structure, tmp_path, values):
     json_msg = sdmx.read_sdmx(io.BytesIO(bs.data_json(df).encode()))
     if want:
         assert as_dict(sdmx.to_pandas(json_msg)) == want
+
+
+def test_messages_are_sdmx1_objects_and_the_data_set_is_complete_sdmx_ml():
+    """Both messages are sdmx1 model objects; what sdmx1's writer omits in structure-specific data
+    (the DataSet's action, ss:structureRef, dataScope, xsi:type; the header's namespace) is written."""
+    from lxml import etree
+    from sdmx import message
+
+    assert isinstance(bs.structure_message(["GER_ISCED1"], ["KZ"]), message.StructureMessage)
+    msg = bs.data_message(frame())
+    assert isinstance(msg, message.DataMessage) and len(msg.data[0].series) == 8
+    root = etree.fromstring(bs.data_xml(frame()).encode())
+    ns = {"mes": bs.NS["message"], "ss": bs.NS["ss"], "xsi": bs.NS["xsi"]}
+    ds = root.find("mes:DataSet", ns)
+    assert ds.get("action") == "Information"
+    assert ds.get(f"{{{bs.NS['ss']}}}structureRef") == "DSD_EDU" == root.find(
+        "mes:Header/mes:Structure", ns).get("structureID")
+    assert ds.get(f"{{{bs.NS['ss']}}}dataScope") == "DataStructure"
+    prefix, _, local = ds.get(f"{{{bs.NS['xsi']}}}type").partition(":")
+    assert local == "DataSetType" and ds.nsmap[prefix] == root.find("mes:Header/mes:Structure", ns).get("namespace")
+    assert root.find("mes:Header/mes:Structure/{http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common}Structure/URN",
+                     ns).text == bs.DSD_URN

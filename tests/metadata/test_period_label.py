@@ -29,3 +29,18 @@ def test_calendar_periods_in_the_users_language():
 def test_unknown_codes_are_shown_unchanged_and_pickers_list_newest_first():
     assert label("garbage", "en") == "garbage"
     assert choices(["2023S", "2024S", "2023S"], "en") == [("2024S", "2024/25"), ("2023S", "2023/24")]
+
+
+@pytest.mark.parametrize("code", ["2023S", "2023", "2024Q1", "2024Q2", "2024Q4", "202401", "202412"])
+def test_one_reference_date_for_approval_and_analytics(code):
+    from bilim.analytics.periods import ref_date
+    from bilim.metadata.periods import parse
+
+    assert parse(code).census_date == ref_date(code)
+
+
+def test_reference_dates_of_calendar_periods():
+    from bilim.metadata.periods import parse
+
+    assert parse("2023").census_date.isoformat() == "2023-07-01"
+    assert parse("2024Q2").census_date.isoformat() == "2024-05-15"

@@ -152,6 +152,21 @@ def test_region_sdmx_keeps_todays_subtree(people):
     assert MOVED not in text
 
 
+def test_region_sdmx_structure_keeps_todays_subtree_and_agrees_with_the_data(people):
+    import sdmx
+
+    sel = "dx=PTR_ISCED1&pe=2021S&ou=LEVEL-district;KZ-63&mode=historical"
+    s = people["region"].get(f"/api/v1/exchange/sdmx/structure?{sel}")
+    assert s.status_code == 200, s.content
+    structure = sdmx.read_sdmx(io.BytesIO(s.content))
+    areas = {c.id for c in structure.codelist["CL_REF_AREA"]}
+    assert areas and MOVED not in areas and kinds(areas) == {"district"}
+    r = people["region"].get(f"/api/v1/exchange/sdmx?{sel}&format=xml&by=none")
+    assert r.status_code == 200, r.content
+    data = sdmx.read_sdmx(io.BytesIO(r.content), structure=structure.structure["DSD_EDU"])
+    assert {str(k.values["REF_AREA"].value) for k in data.data[0].series} <= areas
+
+
 def test_region_cli_keeps_todays_subtree(people):
     out = run("--indicator", "PTR_ISCED1", "--level", "district", "--within", "KZ-63", "--period", "2021S",
               "--mode", "historical", "--format", "csv", "--user", "t-east")

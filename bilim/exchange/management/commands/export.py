@@ -1,7 +1,8 @@
 """`bilim export [--data-element X] [--period P] [--ou CODE] [--format F] [--orgunits] -o FILE`.
 
 Indicators as SDMX: `bilim export --sdmx-ml|--sdmx-json --indicator A,B --period 2024S --ou KZ,LEVEL-region
--o FILE`; `--sdmx-structure -o dsd.xml` writes the data structure definition.
+-o FILE`; `--sdmx-structure -o dsd.xml` writes the data structure definition (with `--ou`, its
+area codelist holds exactly the areas the data message for that selection can hold).
 
 `--user USERNAME` (or BILIM_USER; `bilim.accounts.cli`): values need the role's `data` read and keep
 only what the user may read (scope, and the approval rule); org units need `registry` read and keep
@@ -125,25 +126,30 @@ class Command(UserCommand):
         # (`sdmx.select`); a scoped user who names no unit gets their scope unit
         self.access.require("data")
         ou = opts["ou"] or self.access.scope_root or ""
+        from django.core.exceptions import PermissionDenied
+
         try:
             if opts["sdmx_structure"]:
-                from bilim.analytics.query import parse_selection
+                # CL_REF_AREA: the areas the data message for the same --ou (--period, --mode) can
+                # hold, resolved as the data export resolves them; no --ou: the whole registry
+                areas = None
+                if ou:
+                    from bilim.analytics.service import WarehouseMissing
 
-                areas = list(parse_selection(ou, default=None).codes)
-                self.access.units(areas, family="data")
-                text = sdmx.structure_xml(codes or None, areas or None)
+                    try:
+                        areas = sdmx.selection_areas(ou, periods, opts["mode"], indicators=codes or None,
+                                                     user=self.access.user)
+                    except (WarehouseMissing, PermissionDenied) as e:
+                        raise CommandError(str(e)) from e
+                text = sdmx.structure_xml(codes or None, areas)
                 n, what = len(codes) if codes else len(sdmx.indicator_info()), "indicators described"
             else:
-                from django.core.exceptions import PermissionDenied
-
                 from bilim.analytics.service import WarehouseMissing
 
                 try:
                     df = sdmx.select(codes, periods, ou, sdmx.parse_by(opts["by"]), mode=opts["mode"],
                                      user=self.access.user)
-                except WarehouseMissing as e:
-                    raise CommandError(str(e)) from e
-                except PermissionDenied as e:
+                except (WarehouseMissing, PermissionDenied) as e:
                     raise CommandError(str(e)) from e
                 writer = sdmx.data_xml if opts["sdmx_ml"] else sdmx.data_json
                 text = writer(df, time_format=opts["time_format"])

@@ -26,6 +26,11 @@ document.addEventListener('click', ev => {
   const c = ev.target.closest('[data-csv-name]');
   if (c) bilimTableCsv(c.dataset.csv, c.dataset.csvName);
 });
+// <form data-confirm="Delete this meeting?">: asks before submitting (no inline onsubmit under the CSP)
+document.addEventListener('submit', ev => {
+  const f = ev.target.closest('form[data-confirm]');
+  if (f && !window.confirm(f.dataset.confirm)) ev.preventDefault();
+});
 document.addEventListener('change', ev => {
   if (ev.target.matches('[data-autosubmit]') && ev.target.form) ev.target.form.submit();
 });
