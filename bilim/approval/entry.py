@@ -3,12 +3,16 @@
 Pragmatic layout: per data element, rows are the options of one category (GRADE where the element
 has it, else its first category other than SEX; the user may pick another), columns are SEX where
 the element has it; an element without categories is one cell. Categories not on the grid are left
-as totals. Every save goes through `collection.services.save_value` with the version that was read.
+as totals. Every save goes through `collection.services.save_value` with the version that was read,
+and a Save is all-or-nothing: one transaction for every changed cell (see `save_cells`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils.translation import gettext
 
 from bilim.collection import services as collection
 from bilim.collection.validation import InvalidValue
@@ -129,6 +133,16 @@ class SaveResult:
     deleted: int = 0
     errors: dict[str, str] = field(default_factory=dict)  # cell key -> message
     conflicts: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (current value, version)
+    not_saved: int = 0  # changed cells left unsaved because some cell had a problem (all-or-nothing)
+
+    @property
+    def cell_errors(self) -> list[tuple[str, str, str]]:
+        """(cell key, anchor of its input, message), for the list above the grid that links to each cell."""
+        return [(k, Cell(k, {}).anchor, m) for k, m in self.errors.items()]
+
+
+class _Refused(Exception):
+    """Some cell could not be saved: roll the whole Save back."""
 
 
 def parse_key(key: str) -> tuple[str, dict[str, str]]:
@@ -141,41 +155,35 @@ def parse_key(key: str) -> tuple[str, dict[str, str]]:
 
 
 def save_cells(data_set: DataSet, unit: OrgUnit, period: str, post: dict[str, str], actor: str) -> SaveResult:
-    """Save every cell whose value differs from what was read. Each cell is its own transaction, so a
-    conflict or a bad value in one cell does not lose the others."""
+    """Save every cell whose value differs from what was read, all or nothing.
+
+    A clerk who presses Save once expects the form to be either saved or not; a half-saved form (the
+    good cells stored, a '-5' or a conflicting cell not) left the stored figures in a state nobody
+    typed and that validation rules then judged. So every changed cell is tried in one transaction
+    (each `save_value` in its own savepoint, so every bad cell is found, not only the first); if any
+    cell is refused — a bad value, a conflict, a lock — the whole Save is rolled back and
+    `not_saved` says how many changes are waiting in the form.
+    """
     res = SaveResult()
     allowed = set(data_set.data_elements.values_list("code", flat=True))
-    for name, text in post.items():
-        if not name.startswith("v:"):
-            continue
-        key = name[2:]
-        text = (text or "").strip()
-        original = (post.get("orig:" + key) or "").strip()
-        if text == original:
-            continue
-        element, cats = parse_key(key)
-        if element not in allowed or any(c not in CATEGORY_ORDER for c in cats):
-            res.errors[key] = f"{element} is not part of {data_set.code}"
-            continue
-        ver_text = (post.get("ver:" + key) or "").strip()
-        version = int(ver_text) if ver_text.isdigit() else None
-        try:
-            if text == "" and version is not None:
-                collection.delete_value(data_element=element, period=period, org_unit=unit, categories=cats,
-                                        version=version, actor=actor)
-                res.deleted += 1
-            elif text != "":
-                collection.save_value(data_element=element, period=period, org_unit=unit, value=text,
-                                      categories=cats, version=version, actor=actor)
-                res.saved += 1
-        except collection.ConflictError as e:
-            res.errors[key] = str(e)
-            cur = e.current
-            res.conflicts[key] = (_fmt(cur.value) if cur else "", str(cur.version) if cur else "")
-        except collection.LockedError as e:
-            res.errors[key] = str(e)
-        except InvalidValue as e:
-            res.errors[key] = "; ".join(f"{f}: {', '.join(m)}" for f, m in e.message_dict.items())
+    changed = 0
+    try:
+        with transaction.atomic():
+            for name, text in post.items():
+                if not name.startswith("v:"):
+                    continue
+                key = name[2:]
+                text = (text or "").strip()
+                original = (post.get("orig:" + key) or "").strip()
+                if text == original:
+                    continue
+                changed += 1
+                _save_cell(res, data_set, allowed, unit, period, post, key, text, actor)
+            if res.errors:
+                raise _Refused
+    except _Refused:
+        res.not_saved, res.saved, res.deleted = changed, 0, 0
+        return res
     if res.saved or res.deleted:
         from bilim.analytics import refresher
 
@@ -183,15 +191,53 @@ def save_cells(data_set: DataSet, unit: OrgUnit, period: str, post: dict[str, st
     return res
 
 
+def _save_cell(res: SaveResult, data_set: DataSet, allowed: set[str], unit: OrgUnit, period: str,
+               post: dict[str, str], key: str, text: str, actor: str) -> None:
+    """Write one changed cell (an emptied cell deletes its value), or record in `res` why not."""
+    element, cats = parse_key(key)
+    if element not in allowed or any(c not in CATEGORY_ORDER for c in cats):
+        res.errors[key] = gettext("%(element)s is not part of %(form)s") % {"element": element,
+                                                                             "form": data_set.code}
+        return
+    ver_text = (post.get("ver:" + key) or "").strip()
+    version = int(ver_text) if ver_text.isdigit() else None
+    try:
+        if text == "" and version is not None:
+            collection.delete_value(data_element=element, period=period, org_unit=unit, categories=cats,
+                                    version=version, actor=actor)
+            res.deleted += 1
+        elif text != "":
+            collection.save_value(data_element=element, period=period, org_unit=unit, value=text,
+                                  categories=cats, version=version, actor=actor)
+            res.saved += 1
+    except collection.ConflictError as e:
+        res.errors[key] = str(e)
+        cur = e.current
+        res.conflicts[key] = (_fmt(cur.value) if cur else "", str(cur.version) if cur else "")
+    except collection.LockedError as e:
+        res.errors[key] = str(e)
+    except InvalidValue as e:
+        res.errors[key] = "; ".join(f"{f}: {', '.join(m)}" for f, m in e.message_dict.items())
+
+
 def apply_post(grids: list[ElementGrid], post: dict[str, str], result: SaveResult) -> None:
-    """After a save with problems: show what the user typed in the failed cells, with the reason;
-    a conflicting cell carries the current version, so saving again overwrites deliberately."""
+    """After a refused save: every cell shows what the user typed (nothing was saved, so the good
+    changes must not vanish either), read at the version the form was opened with; a failed cell also
+    shows the reason, and a conflicting one carries the current version, so saving again overwrites it
+    deliberately."""
     for g in grids:
         for row in g.rows:
             for cell in row.cells:
+                typed = post.get("v:" + cell.key)
+                if typed is None:
+                    continue
+                typed = typed.strip()
+                original = (post.get("orig:" + cell.key) or "").strip()
+                if typed != original or cell.key in result.errors:
+                    cell.value = typed
+                    cell.original, cell.version = original, (post.get("ver:" + cell.key) or "").strip()
                 if cell.key in result.errors:
                     cell.error = result.errors[cell.key]
-                    cell.value = (post.get("v:" + cell.key) or "").strip()
                     if cell.key in result.conflicts:
                         current, version = result.conflicts[cell.key]
                         cell.original, cell.version = current, version

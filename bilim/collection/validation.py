@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -35,13 +36,19 @@ KIND_ORDER = tuple(k.value for k in Kind)
 PERIOD_TYPE_EXAMPLES = {
     "school_year": "2024S", "year": "2024", "quarter": "2024Q1", "month": "202401", "term": "2024T1",
 }
-# ASCII digits only: Python's \d (and float()) also take Arabic-Indic "٣" or full-width "３", which a
-# clerk cannot tell from a typo and an export would write back differently.
-_NUMBER = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+# How values are written: the one grammar for the entry grid and every import format. ASCII only:
+# Python's \d, int(), float() and Decimal() also take Arabic-Indic "٣" or full-width "３", which a
+# clerk cannot tell from a typo and an export would write back differently. The bulk path of
+# `validate_rows` runs the same patterns with Arrow (RE2, where [0-9] is ASCII too).
+COUNT_PATTERN = r"[0-9]+"
+NUMBER_PATTERN = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
+_COUNT = re.compile(COUNT_PATTERN)
+_NUMBER = re.compile(NUMBER_PATTERN)
+_DECIMAL_COMMA = re.compile(r"[+-]?([0-9]+,[0-9]*|,[0-9]+)([eE][+-]?[0-9]+)?")
 
 # Value types of data elements (`DataElement.value_type`): counts are whole numbers of people or
 # things; amounts (money, scores, GDP) may have decimals. Neither is ever negative.
-COUNT, AMOUNT = "count", "amount"
+COUNT, AMOUNT = DataElement.ValueType.COUNT.value, DataElement.ValueType.AMOUNT.value
 
 
 class RowError(NamedTuple):
@@ -186,25 +193,13 @@ def parse_period(code: str) -> tuple[periods.Period | None, str | None]:
         return None, str(e)
 
 
-def parse_number(text: Any) -> tuple[float | None, str | None]:
-    """A finite decimal number, written plainly (ASCII digits; no thousands separators, no hex, no 'nan')."""
-    if isinstance(text, bool):
-        return None, gettext("'%(v)s' is not a number") % {"v": text}
-    if isinstance(text, int | float):
-        number = float(text)
-    else:
-        s = str(text).strip()
-        if not s:
-            return None, gettext("value is missing")
-        if not _NUMBER.match(s):
-            shown = s if len(s) <= 40 else s[:37] + "..."
-            if any(ch.isdigit() and not ("0" <= ch <= "9") for ch in s):
-                return None, gettext("'%(v)s' is not a number: write it with the digits 0-9") % {"v": shown}
-            return None, gettext("'%(v)s' is not a number") % {"v": shown}
-        number = float(s)
-    if not math.isfinite(number):
-        return None, gettext("'%(v)s' is not a finite number (too large?)") % {"v": text}
-    return number, None
+def _shown(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _foreign_digit(text: str) -> bool:
+    """Whether the text holds a digit other than ASCII 0-9 (Arabic-Indic, full-width, superscript, ...)."""
+    return any(ch.isnumeric() and not ("0" <= ch <= "9") for ch in text)
 
 
 def show_number(number: float) -> str:
@@ -214,18 +209,67 @@ def show_number(number: float) -> str:
     return formats.number_format(number, use_l10n=True, force_grouping=True)
 
 
-def number_error(element: ElementInfo | None, number: float) -> str | None:
-    """The rule for the size of a value, the same for a typed cell and for every row of an import:
-    no value is negative, and a count (pupils, teachers, classes) is a whole number."""
-    if element is None:
-        return None
-    if number < 0:
-        return gettext("%(de)s cannot be negative (%(v)s was given)") % {"de": element.code,
-                                                                         "v": show_number(number)}
-    if element.value_type == COUNT and not float(number).is_integer():
+def parse_value(text: Any, value_type: str | None, element: str) -> tuple[float | None, str | None]:
+    """The number a submitted value stands for, or why it is refused: the one rule for a cell typed
+    into the grid (`check_value`, so `save_value`) and for every row of every import format
+    (`validate_rows`: CSV, XLSX, DHIS2 JSON, ADX, the upload page and the import API).
+
+    Text is trimmed and must use the ASCII digits 0-9. No value is negative. A count
+    (`value_type` COUNT) is written with digits only — no sign, decimal separator, exponent or group
+    separator — so '-5', '2.5', '2,5' and '1e3' are refused, each with its reason; an amount is a
+    plain finite decimal ('1500000.25', '1.5e3'; not '1 000', '0x10', 'nan'). `value_type` None (an
+    unknown data element, already an error of its own) asks only for a number. XLSX number cells and
+    JSON numbers reach here as text ('7', not '7.0'); Python callers may pass int or float, which
+    follow the same limits. Empty text is "value is missing" (the grid deletes, templates skip).
+    """
+    count = value_type == COUNT
+    if isinstance(text, bool):
+        return None, gettext("'%(v)s' is not a number") % {"v": text}
+    if isinstance(text, int | float):
+        try:
+            number = float(text) + 0.0  # -0.0 is stored as 0
+        except OverflowError:
+            number = math.inf
+        shown = str(text)
+    else:
+        shown = _shown(str(text).strip())
+        s = str(text).strip()
+        if not s:
+            return None, gettext("value is missing")
+        if _foreign_digit(s):
+            return None, gettext("'%(v)s' is not a number: write it with the digits 0-9") % {"v": shown}
+        if count and not _COUNT.fullmatch(s):
+            return None, _not_a_count(s, shown, element)
+        if not _NUMBER.fullmatch(s):
+            return None, gettext("'%(v)s' is not a number") % {"v": shown}
+        number = float(s)
+    if not math.isfinite(number):
+        return None, gettext("'%(v)s' is not a finite number (too large?)") % {"v": shown}
+    if value_type is not None and number < 0:
+        return None, gettext("%(de)s cannot be negative (%(v)s was given)") % {"de": element, "v": show_number(number)}
+    if count and not number.is_integer():
+        return None, gettext("%(de)s is a count: a whole number is expected, not %(v)s") % {
+            "de": element, "v": show_number(number)}
+    return number, None
+
+
+def _not_a_count(s: str, shown: str, element: str) -> str:
+    """Why ASCII text that is not plain digits is not a count: negative, too large, not whole, or a
+    whole number written another way ('1e3', '+5', '12.0', '1,000')."""
+    written = s if _NUMBER.fullmatch(s) else s.replace(",", ".", 1) if _DECIMAL_COMMA.fullmatch(s) else ""
+    if not written:
+        return gettext("'%(v)s' is not a number") % {"v": shown}
+    number = Decimal(written)  # the patterns let only plain decimals through
+    if not math.isfinite(float(number)):
+        return gettext("'%(v)s' is not a finite number (too large?)") % {"v": shown}
+    if written.startswith("-"):
+        return gettext("%(de)s cannot be negative (%(v)s was given)") % {"de": element,
+                                                                         "v": show_number(float(number))}
+    if number != number.to_integral_value():
         return gettext("%(de)s is a count: a whole number is expected, not %(v)s") % {
-            "de": element.code, "v": show_number(number)}
-    return None
+            "de": element, "v": show_number(float(number))}
+    return gettext("%(de)s is a count: write it with the digits 0-9 only (no sign, decimal point or "
+                   "exponent), not '%(v)s'") % {"de": element, "v": shown}
 
 
 def disaggregation_label(cats: dict[str, str]) -> str:
@@ -255,9 +299,9 @@ def check_value(ref: Reference, data_element: str, period: str, org_unit: str, v
     add("orgUnit", ref.unit_error(org_unit))
     per, reason = parse_period(period)
     add("period", reason)
-    number, reason = parse_number(value)
-    add("value", reason)
     element = ref.elements.get(data_element)
+    number, reason = parse_value(value, element.value_type if element else None, data_element)
+    add("value", reason)
     unit = ref.units.get(org_unit)
     cats = {k.upper(): (v or "").strip() for k, v in (categories or {}).items() if (v or "").strip()}
     for cat, opt in cats.items():
@@ -268,8 +312,6 @@ def check_value(ref: Reference, data_element: str, period: str, org_unit: str, v
         add(cat, ref.option_error(cat, opt))
         if element and cat not in element.categories:
             add(cat, ref.category_not_allowed(element, cat))
-    if element and number is not None:
-        add("value", number_error(element, number))
     if element and per:
         add("period", ref.period_type_error(element, per))
     if element and unit:
@@ -441,9 +483,9 @@ def validate_rows(rows: ValueRows, ref: Reference, check_duplicates: bool = True
     pair_checks(errs, ou_idx, pe_idx, ou_ok & pe_ok, len(pe_codes), "orgUnit",
                 lambda o, p: ref.open_error(ou_info[o], pe_obj[p]))
 
-    # value: a number, then the size rule of its element (on distinct element and value pairs)
-    values = _numbers(errs, _trimmed(cols["value"]))
-    _sizes(errs, de_idx, de_ok, de_info, values)
+    # value: the rule of its element's value type (an unknown element: just a number)
+    values = _numbers(errs, _trimmed(cols["value"]), de_idx, [i.value_type if i else None for i in de_info],
+                      de_codes)
 
     # categories
     cat_idx: dict[str, np.ndarray] = {}
@@ -515,34 +557,51 @@ def pair_checks(errs: _Errors, a_idx: np.ndarray, b_idx: np.ndarray, ok: np.ndar
         errs.rows_where(bad, f, lambda i: verdict[int(key[i])])
 
 
-def _numbers(errs: _Errors, arr: pa.Array) -> np.ndarray:
-    try:
-        cast = pc.cast(arr, pa.float64())
-        values = cast.to_numpy(zero_copy_only=False)
-        if np.isfinite(values).all():
+def _numbers(errs: _Errors, arr: pa.Array, de_idx: np.ndarray, value_types: list[str | None],
+             de_codes: list[str]) -> np.ndarray:
+    """The value of every row by `parse_value` — or, when Arrow can tell that `parse_value` would
+    accept every text and read it the same way, by one vectorised cast.
+
+    The shortcut is taken only when each row's text matches its type's pattern (the rule's own
+    `COUNT_PATTERN` / `NUMBER_PATTERN`), the cast is finite and no value of a known element is
+    negative: for such text `parse_value` returns `float(text)`, which Arrow's correctly rounded cast
+    equals. Anything else — a file with one bad or unusual value — is judged by `parse_value` once per
+    distinct (data element, text), so a million-row file costs a few thousand calls at most.
+    """
+    if _patterns_hold(arr, de_idx, value_types):
+        values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+        typed = np.array([t is not None for t in value_types], dtype=bool)[de_idx]
+        if np.isfinite(values).all() and not (typed & (values < 0)).any():
             return values
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
-    # Slow path, only for files with problems: judge each distinct text once.
     idx, texts = _encode(arr)
-    parsed = [parse_number(t) for t in texts]
-    errs.by_code(idx, [r for _, r in parsed], "value")
-    nums = np.array([v if v is not None else np.nan for v, _ in parsed], dtype=np.float64)
-    return nums[idx]
+    width = max(len(texts), 1)
+    uniq, inverse = np.unique(de_idx * width + idx, return_inverse=True)  # < n * n: no overflow below 3e9 rows
+    numbers = np.full(len(uniq), np.nan, dtype=np.float64)
+    verdicts: list[str | None] = []
+    for j, k in enumerate(uniq.tolist()):
+        d, t = divmod(k, width)
+        number, reason = parse_value(texts[t], value_types[d], de_codes[d])
+        verdicts.append(reason)
+        if number is not None:
+            numbers[j] = number
+    inverse = inverse.ravel()
+    errs.by_code(inverse, verdicts, "value")
+    return numbers[inverse]
 
 
-def _sizes(errs: _Errors, de_idx: np.ndarray, de_ok: np.ndarray, de_info: list[Any], values: np.ndarray) -> None:
-    """`number_error` once per distinct (data element, value) among rows whose element and number are
-    good. `number_error` rejects only negative or fractional numbers, so a file with neither (nearly
-    every census file) skips the pairing."""
-    ok = de_ok & np.isfinite(values)
-    checked = values[ok]
-    if not len(checked) or ((checked >= 0).all() and (checked == np.floor(checked)).all()):
-        return
-    uniq, val_idx = np.unique(np.where(ok, values, 0.0), return_inverse=True)
-    val_idx = val_idx.ravel().astype(np.int64)
-    pair_checks(errs, de_idx, val_idx, ok, len(uniq), "value",
-                lambda d, v: number_error(de_info[d], float(uniq[v])))
+def _patterns_hold(arr: pa.Array, de_idx: np.ndarray, value_types: list[str | None]) -> bool:
+    """Whether every text matches the pattern of its row's value type (plain digits for counts)."""
+    if not len(arr) or arr.null_count:
+        return False
+    # `COUNT_PATTERN` is "non-empty and ASCII 0-9 only", which Arrow tests 7x faster than by the regex
+    plain = pc.ascii_is_decimal(arr).to_numpy(zero_copy_only=False)
+    if plain.all():
+        return True
+    counts = np.array([t == COUNT for t in value_types], dtype=bool)[de_idx]
+    if (counts & ~plain).any():
+        return False
+    rest = arr.filter(pa.array(~plain))
+    return bool(pc.all(pc.match_substring_regex(rest, f"^(?:{NUMBER_PATTERN})$")).as_py())
 
 
 def _combine(a: np.ndarray, b: np.ndarray, b_count: int) -> np.ndarray:

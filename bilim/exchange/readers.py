@@ -392,7 +392,8 @@ def _json_scalar(v: Any) -> tuple[str, str | None]:
     if isinstance(v, int):
         return str(v), None
     if isinstance(v, float):
-        return (repr(v), None) if math.isfinite(v) else ("", f"'{v}' is not a finite number")
+        # a JSON number is a number, not how someone wrote it: 12.0 reads as 12, as an XLSX cell does
+        return (cell_text(v), None) if math.isfinite(v) else ("", f"'{v}' is not a finite number")
     if isinstance(v, str):
         return v, None
     return "", f"expected text or a number, got a JSON {type(v).__name__}"

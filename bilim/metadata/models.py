@@ -82,7 +82,8 @@ class DataElement(Named):
         COUNT = "count", _("Count (a whole number, not negative)")
         AMOUNT = "amount", _("Amount (a number, not negative)")
 
-    # which numbers a value may be: `bilim.collection.validation.number_error` applies it to entry and imports
+    # which numbers a value may be: `bilim.collection.validation.parse_value`, the one rule for entry and imports
+    # (neither type is negative; a count is whole and written with the digits 0-9 only)
     value_type = models.CharField(max_length=8, choices=ValueType.choices, default=ValueType.COUNT)
 
     class Meta(Named.Meta):

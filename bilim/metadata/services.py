@@ -38,10 +38,13 @@ def load_catalogue(data: dict[str, Any] | None = None, actor: str = "system") ->
             counts["options"] += 1
     cats = {c.code: c for c in Category.objects.all()}
     for d in data.get("data_elements", []):
+        # a document written before value types existed leaves them alone: resetting EXPEND to a count
+        # would refuse its decimals at the next import
+        typed = {"value_type": d["value_type"]} if d.get("value_type") else {}
         de, _ = DataElement.objects.update_or_create(
             code=d["code"], defaults={k: d.get(k, "") for k in ("name_kk", "name_ru", "name_en", "description")} | {
                 "attached_to": d.get("attached_to", []), "aggregation": d.get("aggregation", "sum"),
-                "period_type": d.get("period_type", "school_year"), "value_type": d.get("value_type", "count")})
+                "period_type": d.get("period_type", "school_year")} | typed)
         missing = [c for c in d.get("categories", []) if c not in cats]
         if missing:
             raise ValueError(f"Data element {d['code']}: unknown categories {', '.join(missing)}")

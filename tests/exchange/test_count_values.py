@@ -1,4 +1,4 @@
-"""Counts are whole and never negative, amounts are never negative: one rule (`number_error`) for a typed
+"""Counts are whole and never negative, amounts are never negative: one rule (`parse_value`) for a typed
 cell and for every import format, with the reason in the reader's language and numbers in its format."""
 
 from __future__ import annotations
@@ -34,6 +34,11 @@ def value_period(element: str) -> str:
     return "2023" if element == "EXPEND" else "2024S"
 
 
+def _text(value: float) -> str:
+    """How a person writes the number: a whole one with digits only (a count refuses '3.0')."""
+    return str(int(value)) if float(value).is_integer() else repr(value)
+
+
 def _xlsx(element: str, value: float) -> bytes:
     from openpyxl import Workbook
 
@@ -54,7 +59,7 @@ def _json(element: str, value: float) -> bytes:
 def _adx(element: str, value: float) -> bytes:
     period = "2023-01-01/P1Y" if element == "EXPEND" else "2024-09-01/P1Y"
     return (f'<?xml version="1.0"?><adx xmlns="urn:ihe:qrph:adx:2015"><group dataSet="X" orgUnit="S1" '
-            f'period="{period}"><dataValue dataElement="{element}" value="{value!r}"/></group></adx>').encode()
+            f'period="{period}"><dataValue dataElement="{element}" value="{_text(value)}"/></group></adx>').encode()
 
 
 def _expected_ok(element: str, value: float) -> bool:
@@ -74,13 +79,13 @@ def test_every_path_applies_the_same_count_rule(world, value, element, fmt):
     if fmt == "form":
         cats = {"EXP": "CURRENT"} if element == "EXPEND" else {"SEX": "F", "GRADE": "G01"}
         try:
-            save_value(data_element=element, period=value_period(element), org_unit="S1", value=repr(value),
+            save_value(data_element=element, period=value_period(element), org_unit="S1", value=_text(value),
                        categories=cats)
             accepted, reasons = True, []
         except InvalidValue as e:
             accepted, reasons = False, e.message_dict.get("value", [])
     else:
-        data = {"csv": lambda: _csv(element, repr(value)), "xlsx": lambda: _xlsx(element, value),
+        data = {"csv": lambda: _csv(element, _text(value)), "xlsx": lambda: _xlsx(element, value),
                 "dhis2": lambda: _json(element, value), "adx": lambda: _adx(element, value)}[fmt]()
         report = import_file(data, format=fmt)
         accepted = report.ok

@@ -109,7 +109,7 @@ def test_numbers_are_finite_or_rejected_by_line(world, values):
     for i, v in enumerate(values):
         try:
             ok = v.strip() != "" and math.isfinite(float(v)) and v.strip().lower() not in ("nan", "inf", "infinity")
-            ok = ok and float(v) >= 0 and float(v).is_integer()  # ENROL is a count
+            ok = ok and v.strip().isascii() and v.strip().isdigit()  # ENROL is a count: the digits 0-9 only
         except ValueError:
             ok = False
         assert (i + 2 not in bad_lines) == ok, (v, report.errors)
