@@ -40,7 +40,11 @@ def test_form_picker_opens_the_approval_page(admin_page, period):
     assert rows.locator("td:nth-child(2)").all_inner_texts() == [c["name"] for c in expected["children"]]
     pending = sum(not c["done"] for c in expected["children"])
     assert f"{pending} of {len(expected['children'])}" in page.locator("main").inner_text()
-    assert expected["deadline"] in page.locator("main").inner_text()
+    # the API's ISO date, shown in the page language's format (en: "31 Oct 2024")
+    import datetime as dt
+
+    due = dt.date.fromisoformat(expected["deadline"])
+    assert f"{due.day} {due:%b} {due.year}" in page.locator("main").inner_text()
     shot(page, "collection-approval-almaty")
 
 
