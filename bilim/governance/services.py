@@ -328,7 +328,7 @@ def get_item(meeting: Meeting, kind: str, pk: int) -> Participant | AgendaItem |
     model = ITEM_MODELS.get(kind)
     if model is None:
         raise _err("kind", _("Unknown part of a meeting: %(kind)s.") % {"kind": kind})
-    return model.objects.get(meeting=meeting, pk=pk)
+    return model._default_manager.get(meeting=meeting, pk=pk)  # type: ignore[return-value]
 
 
 @transaction.atomic
