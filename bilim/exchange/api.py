@@ -228,13 +228,13 @@ def _value_filters(q: ValuesIn) -> dict[str, Any]:
         known = set(DataElement.objects.filter(code__in=elements).values_list("code", flat=True))
         if unknown := [c for c in elements if c not in known]:
             raise _bad("dataElement", _("unknown data element(s): %(codes)s") % {"codes": ", ".join(unknown)})
-    codes = []
+    codes: list[str] = []
     for text in _items(q.period, "period"):
         try:
             codes.append(pe.parse(text).code)
         except pe.PeriodError as e:
             raise _bad("period", str(e)) from None
-    form = None
+    form: DataSet | None = None
     if forms := _items(q.dataSet, "dataSet"):
         if len(forms) > 1:
             raise _bad("dataSet", _("one data set at a time"))

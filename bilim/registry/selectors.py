@@ -113,9 +113,9 @@ def selection_ids(codes: Iterable[str] = (), levels: Iterable[str] = (), childre
             picked &= below(roots)  # in Python: a region's subtree is too long a list for SQL
     else:
         picked = set(roots)
-    for parent in children:
-        if parent in pk_of:
-            picked.update(kids.get(pk_of[parent], []))
+    for code in children:
+        if code in pk_of:
+            picked.update(kids.get(pk_of[code], []))
     if subtree:
         picked |= below(picked)
     return picked
