@@ -237,6 +237,10 @@ OPERATION_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/authority/bodies/{code}/powers"): Rule("authority", path_unit_param="code"),
     # the import checks every row's unit against the caller's scope itself (exchange.jobs.scope_filter)
     ("POST", "/exchange/import"): Rule("data", scope_filtered=True),
+    # the stored values, as `bilim export --user` writes them: the endpoint checks every unit its
+    # `orgUnit` selection names (DHIS2's camelCase, not one of UNIT_PARAMS), defaults a scoped caller
+    # to their scope unit and keeps only the values `value_rows_reader` lets the caller read
+    ("GET", "/exchange/values"): Rule("data", scope_filtered=True),
     # catalogue-level reads that reveal no unit's data
     ("GET", "/analytics/indicators"): Rule("analytics", scope_filtered=True),
     # indicator questions: scope, the public's aggregates-only rule and the reader level are decided

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from django.db import connection
 
@@ -43,12 +43,14 @@ def subtree_ids(code: str, as_of: dt.date | None = None) -> set[int]:
 
 
 def iter_values(data_element: str | list[str] | None = None, period: str | list[str] | None = None,
-                org_unit: str | None = None, as_of: dt.date | None = None, chunk: int = 50_000
-                ) -> Iterator[tuple]:
+                org_unit: str | None = None, as_of: dt.date | None = None, chunk: int = 50_000,
+                unit_ids: Collection[int] | None = None) -> Iterator[tuple]:
     """(dataElement, period, orgUnit, value, SEX, AGE, GRADE, QUAL, EXP, LANG, comment) in a stable order.
 
-    `org_unit` selects its whole subtree as of `as_of`. Streams with a raw cursor: exports of
-    millions of values stay fast and flat in memory.
+    `org_unit` selects its whole subtree as of `as_of`; `unit_ids`, when given, keeps only the values
+    of those units (a selection such as `LEVEL-organization` within a region, resolved by the
+    caller), so the export and the values API share this one query. Streams with a raw cursor:
+    exports of millions of values stay fast and flat in memory.
     """
     where, params = [], []
     for col, given in (("e.code", data_element), ("d.period", period)):
@@ -59,6 +61,8 @@ def iter_values(data_element: str | list[str] | None = None, period: str | list[
             where.append(f"{col} IN ({', '.join(['%s'] * len(items))})")
             params += items
     ids = subtree_ids(org_unit, as_of) if org_unit else None
+    if unit_ids is not None:
+        ids = set(unit_ids) if ids is None else ids & set(unit_ids)
     sql = ("SELECT e.code, d.period, o.code, d.value, d.sex, d.age, d.grade, d.qual, d.exp, d.lang, d.comment, "
            "d.org_unit_id FROM collection_datavalue d JOIN metadata_dataelement e ON e.id = d.data_element_id "
            "JOIN registry_orgunit o ON o.id = d.org_unit_id"

@@ -14,8 +14,8 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -360,23 +360,96 @@ def _import_registry(data: bytes, report: ImportReport, dry_run: bool, actor: st
 VALUE_EXPORT_FORMATS = ("csv", "xlsx", "dhis2", "adx")
 
 
+def value_rows(*, data_element: str | list[str] | None = None, period: str | list[str] | None = None,
+               org_unit: str | None = None, as_of: dt.date | None = None, unit_ids: Collection[int] | None = None,
+               data_set: DataSet | None = None, readable: Callable[[str, str, str], bool] | None = None
+               ) -> Iterator[writers.ValueRow]:
+    """The stored values an export writes, in a stable order: the one query (`iter_values`) and the
+    one access filter, shared by `bilim export` and `GET /api/v1/exchange/values` so that both
+    answer the same question the same way.
+
+    `org_unit`: its subtree on `as_of`; `unit_ids`: only those units (a resolved selection);
+    `data_set`: only the form's data elements (within `data_element` when both are given);
+    `readable(data element, period, org unit code)`: only the values it accepts (a user's scope and
+    the approval rule: `accounts.permissions.value_rows_reader`).
+    """
+    if data_set is not None:
+        given = [data_element] if isinstance(data_element, str) else data_element
+        codes = list(data_set.data_elements.order_by("code").values_list("code", flat=True))
+        data_element = [c for c in codes if c in given] if given else codes
+        if not data_element:  # an empty list would mean "every element" to the query
+            return iter(())
+    rows = values_selectors.iter_values(data_element, period, org_unit, as_of, unit_ids=unit_ids)
+    if readable is not None:
+        rows = (r for r in rows if readable(r[0], r[1], r[2]))
+    return rows
+
+
 def export_values(out: IO[Any] | str | os.PathLike | None = None, *, data_element: str | list[str] | None = None,
                   period: str | list[str] | None = None, org_unit: str | None = None, as_of: dt.date | None = None,
-                  format: str = "csv", readable: Callable[[str, str, str], bool] | None = None
+                  format: str = "csv", readable: Callable[[str, str, str], bool] | None = None,
+                  unit_ids: Collection[int] | None = None, data_set: DataSet | None = None
                   ) -> int | bytes | str:
     """Write values (filtered by data element, period, org unit subtree) in an import layout.
 
     `out` is a path, a text stream (csv, dhis2, adx) or binary stream (xlsx); None returns the
-    content. Returns the number of values written when `out` is given. `readable(data element,
-    period, org unit code)`, when given, keeps only the values it accepts (a user's scope and the
-    approval rule: `accounts.permissions.value_rows_reader`).
+    content. Returns the number of values written when `out` is given. The selection and
+    `readable` are those of `value_rows`.
     """
     if format not in VALUE_EXPORT_FORMATS:
         raise ValueError(f"unknown export format '{format}' (formats: {', '.join(VALUE_EXPORT_FORMATS)})")
-    rows = values_selectors.iter_values(data_element, period, org_unit, as_of)
-    if readable is not None:
-        rows = (r for r in rows if readable(r[0], r[1], r[2]))
-    return _emit(lambda f: _write_values(rows, f, format), out, binary=format == "xlsx")
+    rows = value_rows(data_element=data_element, period=period, org_unit=org_unit, as_of=as_of,
+                      unit_ids=unit_ids, data_set=data_set, readable=readable)
+    form = data_set.code if data_set is not None else None
+    return _emit(lambda f: _write_values(rows, f, format, data_set=form), out, binary=format == "xlsx")
+
+
+@dataclass(frozen=True)
+class ValuesPage:
+    """One page of an export (`export_values_page`): the content in its layout and DHIS2's pager."""
+
+    content: str
+    page: int
+    page_size: int
+    total: int
+
+    @property
+    def page_count(self) -> int:
+        return -(-self.total // self.page_size)
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.page_count
+
+    def pager(self) -> dict[str, int]:
+        return {"page": self.page, "pageSize": self.page_size, "total": self.total, "pageCount": self.page_count}
+
+
+def export_values_page(page: int, page_size: int, *, format: str = "dhis2", **selection: Any) -> ValuesPage:
+    """Page `page` (from 1) of `page_size` values of `value_rows(**selection)` in a text layout (csv,
+    dhis2, adx), with the total the caller may read; the dhis2 layout carries the pager.
+
+    The pages cut the one stable order of `iter_values`, so consecutive pages neither repeat nor
+    skip a value while nothing is written, and each page is a file the import takes on its own. The
+    whole stream is read to count it (the access rule decides value by value, so no SQL COUNT could
+    tell the total), but only the page is kept in memory.
+    """
+    if format not in ("csv", "dhis2", "adx"):
+        raise ValueError(f"unknown page format '{format}' (formats: csv, dhis2, adx)")
+    if page < 1 or page_size < 1:
+        raise ValueError("page and page_size start at 1")
+    start, stop = (page - 1) * page_size, page * page_size
+    window: list[writers.ValueRow] = []
+    total = 0
+    for total, row in enumerate(value_rows(**selection), 1):
+        if start < total <= stop:
+            window.append(row)
+    result = ValuesPage("", page, page_size, total)
+    data_set = selection.get("data_set")
+    buf = io.StringIO()
+    _write_values(window, buf, format, data_set=data_set.code if data_set is not None else None,
+                  pager=result.pager() if format == "dhis2" else None)
+    return replace(result, content=buf.getvalue())
 
 
 def _emit(write, out: IO[Any] | str | os.PathLike | None, binary: bool) -> int | bytes | str:
@@ -404,16 +477,20 @@ def _count(rows, counter: list[int]):
         yield r
 
 
-def _write_values(rows, out: IO[Any], format: str) -> int:
+def _write_values(rows, out: IO[Any], format: str, data_set: str | None = None,
+                  pager: dict[str, int] | None = None) -> int:
+    """`data_set`: the form the caller asked for, named by every ADX group (else the form that
+    collects each element from that kind of unit); `pager`: written into the dhis2 layout."""
     if format == "csv":
         return writers.write_values_csv(rows, out)
     if format == "xlsx":
         return writers.write_values_xlsx(rows, out)
     counter = [0]
     if format == "dhis2":
-        writers.write_dhis2_json(_count(rows, counter), out)
+        writers.write_dhis2_json(_count(rows, counter), out, pager)
     else:
-        writers.write_adx(_count(rows, counter), out, _data_set_finder())
+        writers.write_adx(_count(rows, counter), out,
+                          (lambda de, ou: data_set) if data_set else _data_set_finder())
     return counter[0]
 
 

@@ -66,9 +66,12 @@ def write_values_xlsx(rows: Iterable[ValueRow], out: IO[bytes]) -> int:
     return n
 
 
-def iter_dhis2_json(rows: Iterable[ValueRow]) -> Iterator[str]:
-    """dataValueSets JSON, streamed: idScheme=code, categoryOptionCombo = option codes joined by '_'."""
-    yield '{"dataValues": ['
+def iter_dhis2_json(rows: Iterable[ValueRow], pager: dict[str, int] | None = None) -> Iterator[str]:
+    """dataValueSets JSON, streamed: idScheme=code, categoryOptionCombo = option codes joined by '_'.
+
+    `pager` ({page, pageSize, total, pageCount}) is written first as DHIS2 does on a paged answer (the
+    values API); the import ignores it, so a page re-imports like a whole export."""
+    yield ('{"pager": ' + json.dumps(pager) + ', "dataValues": [') if pager is not None else '{"dataValues": ['
     first = True
     for r in rows:
         item: dict[str, Any] = {"dataElement": r[0], "period": r[1], "orgUnit": r[2]}
@@ -83,8 +86,8 @@ def iter_dhis2_json(rows: Iterable[ValueRow]) -> Iterator[str]:
     yield "\n]}\n"
 
 
-def write_dhis2_json(rows: Iterable[ValueRow], out: IO[str]) -> None:
-    for chunk in iter_dhis2_json(rows):
+def write_dhis2_json(rows: Iterable[ValueRow], out: IO[str], pager: dict[str, int] | None = None) -> None:
+    for chunk in iter_dhis2_json(rows, pager):
         out.write(chunk)
 
 

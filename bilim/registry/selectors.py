@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
@@ -73,6 +74,51 @@ def descendant_ids(unit: OrgUnit, day: dt.date, kind: str | None = None) -> list
     if kind:
         out = list(OrgUnit.objects.filter(pk__in=out, kind=kind).values_list("pk", flat=True))
     return out
+
+
+def selection_ids(codes: Iterable[str] = (), levels: Iterable[str] = (), children: Iterable[str] = (),
+                  day: dt.date | None = None, *, subtree: bool = False) -> set[int]:
+    """Ids of the units a selection names on `day` (default today), for reads of stored values.
+
+    The parts are those of `bilim.analytics.query.Selection` (the one parser of `LEVEL-`/`CHILDREN-`),
+    with the same meaning as in the analytics API, but taken on the registry rather than on the
+    warehouse, because raw values are read from the database: unit `codes`; `LEVEL-<kind>` —
+    every unit of those kinds, within the `codes` when some are given (the boundaries themselves are
+    then not part of the answer); `CHILDREN-<code>` — the direct children of those units. `subtree`
+    adds every unit below each selected one (DHIS2's `children=true`). Codes that name no unit are
+    skipped: the caller says they are unknown.
+    """
+    day = day or dt.date.today()
+    codes, levels, children = list(codes), list(levels), list(children)
+    pk_of = dict(OrgUnit.objects.filter(code__in=[*codes, *children]).values_list("code", "pk"))
+    kids: dict[int, list[int]] = defaultdict(list)
+    for child, parent in parent_map(day).items():
+        kids[parent].append(child)
+
+    def below(roots: Iterable[int]) -> set[int]:
+        out: set[int] = set()
+        stack = [k for r in roots for k in kids.get(r, [])]
+        while stack:
+            n = stack.pop()
+            if n not in out:
+                out.add(n)
+                stack.extend(kids.get(n, []))
+        return out
+
+    roots = [pk_of[c] for c in codes if c in pk_of]
+    picked: set[int]
+    if levels:
+        picked = set(units_on(day).filter(kind__in=levels).values_list("pk", flat=True))
+        if codes:
+            picked &= below(roots)  # in Python: a region's subtree is too long a list for SQL
+    else:
+        picked = set(roots)
+    for code in children:
+        if code in pk_of:
+            picked.update(kids.get(pk_of[code], []))
+    if subtree:
+        picked |= below(picked)
+    return picked
 
 
 def descendants(unit: OrgUnit, day: dt.date, kind: str | None = None) -> QuerySet[OrgUnit]:

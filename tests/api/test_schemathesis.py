@@ -57,12 +57,15 @@ DICTIONARIES = {
     "date": ["2019-01-01", "2021-01-01", "2023-06-01", "2026-01-01", "1900-01-01", "2099-12-31"],
     "competence": ["SCHOOL_NETWORK", "ORG_OPEN_CLOSE", "DIRECTOR_APPOINT", "PER_CAPITA_FIN", "CONSTRUCTION_REPAIR"],
     "mode": ["current", "historical"],
+    "de": ["ENROL", "TEACH", "ENROL;TEACH", "CAPACITY", "POP", "EXPEND", "NOPE"],
 }
 PARAMETERS = {
     "path.code": "code", "path.org_unit": "unit", "query.org_unit": "unit", "query.parent": "unit",
     "query.region": "unit", "query.responsible": "unit", "query.ou": "ou", "query.dx": "dx", "query.pe": "pe",
     "path.period": "pe", "path.data_set": "data_set", "query.data_set": "data_set", "query.by": "by",
     "query.date": "date", "query.competence": "competence", "query.mode": "mode",
+    # GET /exchange/values takes DHIS2's camelCase names
+    "query.orgUnit": "ou", "query.dataElement": "de", "query.dataSet": "data_set",
 }
 CONFIG = SchemathesisConfig.from_dict({
     "seed": SEED,

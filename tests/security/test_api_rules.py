@@ -222,3 +222,13 @@ def test_level_and_children_selectors_are_scoped(as_role, world):
     p = as_role("public")
     assert p.get("/api/v1/analytics?dx=GER_ISCED1&ou=LEVEL-organization;KZ").status_code == 403
     assert p.get("/api/v1/analytics?dx=GER_ISCED1&ou=LEVEL-region").status_code != 403
+
+
+def test_the_values_read_has_its_own_data_read_rule():
+    """GET /exchange/values names its units in `orgUnit` (not one of UNIT_PARAMS): its rule is explicit,
+    data read, and scope-filtered because the endpoint checks the units and filters every value."""
+    assert ("GET", "/exchange/values") in perms.OPERATION_RULES
+    rule = perms.rule_for("GET", "/exchange/values")
+    assert rule == perms.Rule("data", scope_filtered=True)
+    assert rule.action_for("GET") == perms.READ
+    assert "GET /exchange/values" in {f"{m} {p}" for m, p, _ in _operations()}
