@@ -7,6 +7,7 @@ Built once per test session in a scratch data directory, served on a free loopba
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -48,6 +49,16 @@ class LiveDemo:
         self.run("demo", "--scale", "small")
         self.run("analytics", "refresh")
         self.run("ensure_demo_admin")
+
+    def keep_pristine(self) -> None:
+        """Copy the freshly built data directory aside, for `copy` (before the server changes it)."""
+        shutil.copytree(self.data_dir, self.data_dir.parent / f"{self.data_dir.name}-pristine")
+
+    def copy(self, data_dir: Path) -> LiveDemo:
+        """A second demo from the pristine copy of this one: its own database, warehouse and server, for
+        workflow tests that change data other tests read."""
+        shutil.copytree(self.data_dir.parent / f"{self.data_dir.name}-pristine", data_dir)
+        return LiveDemo(data_dir)
 
     def start(self) -> None:
         log = open(self.data_dir / "server.log", "w")  # noqa: SIM115 - closed with the process

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -49,7 +50,8 @@ ROLE_FOR_KIND: dict[str, str] = {Kind.ORGANIZATION: "organization", Kind.DISTRIC
 
 
 def _may_act_for(user: Any, unit: OrgUnit, day) -> bool:
-    """Whether `user` acts for `unit`'s level: admin, or the role of that level with a scope over it."""
+    """Whether `user` acts for `unit`'s level: admin, or the role of that level with a scope over it; for an
+    organization also a role of `BILIM_ROLES_SUBMITTING_FOR_ORGANIZATIONS` (a district office) over it."""
     if user is None or isinstance(user, str):
         return True  # services called from code (CLI, tests) act as the system
     if getattr(user, "is_superuser", False) or getattr(user, "role", "") == "admin":
@@ -57,6 +59,8 @@ def _may_act_for(user: Any, unit: OrgUnit, day) -> bool:
     role = ROLE_FOR_KIND.get(unit.kind)
     if role is None and unit.kind not in (Kind.AUTHORITY,):
         role = "organization"
+    if role == "organization" and getattr(user, "role", "") in settings.BILIM_ROLES_SUBMITTING_FOR_ORGANIZATIONS:
+        role = user.role  # a district office submitting for a school in its scope (the scope is checked below)
     if getattr(user, "role", "") != role:
         return False
     scope_id = getattr(user, "scope_id", None)

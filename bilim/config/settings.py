@@ -196,6 +196,10 @@ BILIM_XLSX_MAX_UNCOMPRESSED_BYTES = int(float(os.environ.get("BILIM_XLSX_MAX_UNC
 BILIM_XLSX_MAX_RATIO = float(os.environ.get("BILIM_XLSX_MAX_RATIO", "100"))
 
 # Sessions end after 8 hours without a request and when the browser closes (both configurable).
+# Roles that may enter and submit a form for the organizations in their scope (a district office
+# filling in the census of a small rural school that has no clerk). Comma-separated; empty: none.
+BILIM_ROLES_SUBMITTING_FOR_ORGANIZATIONS = frozenset(
+    r.strip() for r in os.environ.get("BILIM_ROLES_SUBMITTING_FOR_ORGANIZATIONS", "district").split(",") if r.strip())
 BILIM_SESSION_IDLE_SECONDS = int(float(os.environ.get("BILIM_SESSION_IDLE_HOURS", "8")) * 3600)
 BILIM_SESSION_TOUCH_SECONDS = min(300, max(1, BILIM_SESSION_IDLE_SECONDS // 10))
 SESSION_COOKIE_AGE = BILIM_SESSION_IDLE_SECONDS

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from bilim.accounts.permissions import BY_METHOD, WRITE, permission_required
 from bilim.governance import selectors as gsel
 from bilim.governance import services as gov
-from bilim.governance.models import Instruction, Meeting, Participant, Proposal, Status
+from bilim.governance.models import AgendaItem, Instruction, Meeting, Participant, Proposal, Report, Status
 from bilim.projects import selectors as psel
 from bilim.projects import services as prj
 from bilim.projects.models import Project, Stage
@@ -41,6 +41,26 @@ class ParticipantForm(UserForm):
     body = OrgUnitField(label=_l("Body"), required=False)
     representative = forms.CharField(label=_l("Representative"), max_length=255, required=False)
     role = forms.ChoiceField(label=_l("Role"), choices=Participant._meta.get_field("role").choices)
+
+
+class AgendaForm(UserForm):
+    order = forms.IntegerField(label=_l("No."), min_value=1, max_value=999)
+    part = forms.ChoiceField(label=_l("Part"), choices=AgendaItem.Part.choices)
+    title_kk = forms.CharField(label=_l("Item (Kazakh)"), max_length=500)
+    title_ru = forms.CharField(label=_l("Item (Russian)"), max_length=500, required=False)
+    title_en = forms.CharField(label=_l("Item (English)"), max_length=500, required=False)
+
+
+class ReportForm(UserForm):
+    agenda_item = forms.ModelChoiceField(label=_l("Agenda item"), queryset=AgendaItem.objects.none(),
+                                         required=False)
+    speaker = forms.CharField(label=_l("Speaker"), max_length=255, required=False)
+    body = OrgUnitField(label=_l("For the body"), required=False)
+    topic_kk = forms.CharField(label=_l("Topic (Kazakh)"), max_length=500)
+    topic_ru = forms.CharField(label=_l("Topic (Russian)"), max_length=500, required=False)
+    topic_en = forms.CharField(label=_l("Topic (English)"), max_length=500, required=False)
+    summary_kk = forms.CharField(label=_l("Summary (Kazakh)"), widget=forms.Textarea(attrs={"rows": 2}),
+                                 required=False)
 
 
 class ProposalForm(UserForm):
@@ -126,17 +146,23 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
 
 @permission_required("governance", BY_METHOD)
 def meeting_edit(request: HttpRequest, code: str) -> HttpResponse:
-    """The meeting's record: its fields, then participants and proposals (add, delete), and from a
-    proposal the instructions it becomes."""
+    """The meeting's record: its fields, then participants, agenda, reports and proposals (add, delete),
+    and from a proposal the instructions it becomes."""
     m = _meeting(request, code)
     initial = {f: getattr(m, f) for f in ("code", "kind", "date", "organizer", "title_kk", "title_ru", "title_en",
                                           "chair_name")}
     which = request.POST.get("form", "") if request.method == "POST" else ""
     forms_ = {
         "meeting": MeetingForm(request.POST if which == "meeting" else None, initial=initial, user=request.user),
-        "participant": ParticipantForm(request.POST if which == "participant" else None, user=request.user),
-        "proposal": ProposalForm(request.POST if which == "proposal" else None, user=request.user),
+        "participant": ParticipantForm(request.POST if which == "participant" else None, user=request.user,
+                                       auto_id="participant-%s"),
+        "agenda": AgendaForm(request.POST if which == "agenda" else None, user=request.user,
+                             initial={"order": m.agenda.count() + 1}, auto_id="agenda-%s"),
+        "report": ReportForm(request.POST if which == "report" else None, user=request.user, auto_id="report-%s"),
+        "proposal": ProposalForm(request.POST if which == "proposal" else None, user=request.user,
+                                 auto_id="proposal-%s"),
     }
+    forms_["report"].fields["agenda_item"].queryset = m.agenda.all()
     forms_["meeting"].fields["code"].disabled = True
     if which in forms_ and forms_[which].is_valid():
         d = dict(forms_[which].cleaned_data)
@@ -147,6 +173,12 @@ def meeting_edit(request: HttpRequest, code: str) -> HttpResponse:
             elif which == "participant":
                 gov.add_participant(m, d.pop("body"), d.pop("representative"), d.pop("role"),
                                     actor=request.user.username, user=request.user)
+            elif which == "agenda":
+                gov.add_agenda_item(m, d.pop("order"), d.pop("title_kk"), d.pop("part"),
+                                    actor=request.user.username, user=request.user, **d)
+            elif which == "report":
+                gov.add_report(m, d.pop("topic_kk"), d.pop("speaker"), d.pop("body"), d.pop("agenda_item"),
+                               actor=request.user.username, user=request.user, **d)
             else:
                 gov.add_proposal(m, d.pop("text_kk"), d.pop("proposed_by"), actor=request.user.username,
                                  user=request.user, **d)
@@ -160,7 +192,8 @@ def meeting_edit(request: HttpRequest, code: str) -> HttpResponse:
         try:
             gov.delete_item(m, kind, int(request.POST.get("id") or 0), actor=request.user.username,
                             user=request.user)
-        except (ValidationError, Participant.DoesNotExist, Proposal.DoesNotExist, ValueError) as e:
+        except (ValidationError, Participant.DoesNotExist, AgendaItem.DoesNotExist, Report.DoesNotExist,
+                Proposal.DoesNotExist, ValueError) as e:
             messages.error(request, "; ".join(getattr(e, "messages", [str(e)])))
         else:
             messages.success(request, _("Deleted."))
@@ -168,6 +201,8 @@ def meeting_edit(request: HttpRequest, code: str) -> HttpResponse:
     detail = gsel.meeting_detail(m, user=request.user)
     return render(request, "web/governance/meeting_edit.html", {"m": detail, "meeting": m, "forms": forms_,
                                                                 "participants": m.participants.select_related("body"),
+                                                                "agenda": m.agenda.all(),
+                                                                "reports": m.reports.select_related("body"),
                                                                 "proposals": m.proposals.all()})
 
 

@@ -155,3 +155,17 @@ def test_a_blocking_rule_stops_the_submission_whatever_the_path(country, save):
         submit(DS, "S1", PE)
     save("S1", "TEACH", 2)
     assert submit(DS, "S1", PE).status == "submitted"
+
+
+def test_a_district_office_submits_for_a_school_of_its_district_only(country, django_user_model):
+    district = django_user_model.objects.create_user("dist", role="district", scope=country["d1"])
+    assert submit(DS, "S1", PE, district).status == Status.SUBMITTED
+    with pytest.raises(PermissionDenied):  # S3 lies in another district
+        submit(DS, "S3", PE, district)
+
+
+def test_without_the_setting_a_district_office_cannot_submit_for_a_school(country, django_user_model, settings):
+    settings.BILIM_ROLES_SUBMITTING_FOR_ORGANIZATIONS = frozenset()
+    district = django_user_model.objects.create_user("dist", role="district", scope=country["d1"])
+    with pytest.raises(PermissionDenied):
+        submit(DS, "S1", PE, district)

@@ -27,6 +27,17 @@ def pytest_collection_modifyitems(items):
 def live_demo(tmp_path_factory):
     demo = LiveDemo(tmp_path_factory.mktemp("livedemo"))
     demo.build()
+    demo.keep_pristine()
+    demo.start()
+    yield demo
+    demo.stop()
+
+
+@pytest.fixture(scope="module")
+def fresh_demo(live_demo, tmp_path_factory):
+    """A server of its own over a copy of the just-built demo: for the workflow tests, whose writes
+    (approvals, restructurings, delegations) must not change what the other browser tests read."""
+    demo = live_demo.copy(tmp_path_factory.mktemp("workflow") / "data")
     demo.start()
     yield demo
     demo.stop()

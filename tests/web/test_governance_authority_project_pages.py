@@ -96,7 +96,7 @@ def test_competence_pages(admin_client, competences, world):
     page = admin_client.get("/competences/powers/?body=AK75&date=2023-01-01").content.decode()
     assert "Additional education programmes" in page
     page = admin_client.get("/competences/ADDED_EDU/").content.decode()
-    assert "2022-04-01" in page and "2007-07-27" in page
+    assert "1 Apr 2022" in page and "27 Jul 2007" in page
 
 
 def test_project_pages(admin_client, projects):

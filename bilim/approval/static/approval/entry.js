@@ -53,7 +53,15 @@
     if (next) { next.focus(); next.select(); }
   });
   let dirty = false;
-  form.addEventListener('input', () => { dirty = true; });
+  // the bar's Submit sends the saved values: held back while changes wait to be saved
+  const barSubmit = document.getElementById('bar-submit'), hint = document.getElementById('entry-bar-hint');
+  form.addEventListener('input', () => {
+    dirty = true;
+    if (barSubmit && !barSubmit.disabled) {
+      barSubmit.disabled = true;
+      if (hint) hint.textContent = barSubmit.dataset.unsaved;
+    }
+  });
   form.addEventListener('submit', () => { dirty = false; });
   window.addEventListener('beforeunload', (e) => { if (dirty) { e.preventDefault(); e.returnValue = ''; } });
 })();
