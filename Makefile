@@ -4,6 +4,9 @@ VENV := .venv
 UV := $(VENV)/bin/uv
 BILIM := $(VENV)/bin/bilim
 SCALE ?= national
+# pytest-xdist workers for `make test` and `make test-pg` (one per core; TEST_WORKERS=0 runs in one process)
+TEST_WORKERS ?= auto
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: demo test test-pg venv system-deps migrate data serve lint bench clean
@@ -34,11 +37,11 @@ demo: data
 
 test: venv
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_PARALLEL)
 
 # The suite (minus browser and Spark tests) against a throwaway PostgreSQL cluster on 127.0.0.1.
 test-pg: venv
-	bash scripts/pg-test.sh
+	bash scripts/pg-test.sh $(PYTEST_PARALLEL)
 
 lint: venv
 	$(VENV)/bin/ruff check .

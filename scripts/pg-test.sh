@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the test suite against a throwaway PostgreSQL cluster on 127.0.0.1 (a free port, a temp dir).
 #   scripts/pg-test.sh                 whole suite minus browser and Spark tests
+#   scripts/pg-test.sh -n auto         the same on every core (options only keep the default selection)
 #   scripts/pg-test.sh tests/security  any pytest arguments
 # Uses Debian's PostgreSQL binaries (apt install postgresql); runs as a non-root user when root.
 set -euo pipefail
@@ -31,7 +32,10 @@ export DATABASE_URL="postgres://bilim@127.0.0.1:$PORT/bilim"
 export BILIM_DATA_DIR="$TMP/var"
 mkdir -p "$BILIM_DATA_DIR"
 echo "pg-test: PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT"
-if [ $# -eq 0 ]; then
-  set -- tests --ignore=tests/browser --ignore=tests/analytics/test_spark.py
+# no test path among the arguments (only options, such as make test-pg's -n auto): the default selection
+paths=0
+for a in "$@"; do if [ -e "${a%%::*}" ]; then paths=1; fi; done
+if [ $paths -eq 0 ]; then
+  set -- tests --ignore=tests/browser --ignore=tests/analytics/test_spark.py "$@"
 fi
 "$ROOT/.venv/bin/pytest" "$@"

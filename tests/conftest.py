@@ -7,6 +7,19 @@ import datetime as dt
 import pytest
 
 
+@pytest.fixture(scope="session", autouse=True)
+def data_dir_of_its_own(tmp_path_factory):
+    """Warehouse, catalogue file and audit key under a temporary directory of this test process, not
+    var/: `make test` runs two pytest-xdist workers, and two processes refreshing one DuckDB file would
+    take each other's lock (and a developer's demo warehouse would be overwritten)."""
+    from django.test.utils import override_settings
+
+    data = tmp_path_factory.mktemp("data")
+    with override_settings(DATA_DIR=data, BILIM_WAREHOUSE_PATH=data / "warehouse.duckdb",
+                           BILIM_AUDIT_KEY_FILE=str(data / "audit-key")):
+        yield data
+
+
 @pytest.fixture(autouse=True)
 def english_by_default(settings):
     """Tests assert English messages; Kazakh stays the product default (checked in tests/web)."""
@@ -101,3 +114,12 @@ def client_as(db):
         return c
 
     return make
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the marks (it tags node ids with the group)
+def pytest_collection_modifyitems(items):
+    """One pytest-xdist work unit per module (its module fixtures, such as a built demo or a Spark session,
+    are set up once), and one for all browser tests, which share a live demo server."""
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group("browser" if path.startswith("tests/browser/") else path))

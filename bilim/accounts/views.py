@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from . import users as svc
@@ -23,20 +23,20 @@ MAX_UNITS_LISTED = 5000  # beyond this the datalist would be heavy: the code is 
 
 
 class UserForm(forms.Form):
-    username = forms.CharField(label=_l("User name"), max_length=150)
-    role = forms.ChoiceField(label=_l("Role"), choices=Role.choices)
-    scope = forms.CharField(label=_l("Scope"), max_length=32, required=False,
-                            help_text=_l("The org unit whose subtree the user works in; empty: the whole republic."))
-    email = forms.EmailField(label=_l("E-mail"), required=False)
-    first_name = forms.CharField(label=_l("First name"), max_length=150, required=False)
-    last_name = forms.CharField(label=_l("Last name"), max_length=150, required=False)
-    language = forms.ChoiceField(label=_l("Language"), required=False,
+    username = forms.CharField(label=gettext_lazy("User name"), max_length=150)
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Role.choices)
+    scope = forms.CharField(label=gettext_lazy("Scope"), max_length=32, required=False,
+                            help_text=gettext_lazy("The org unit whose subtree the user works in; empty: the whole republic."))
+    email = forms.EmailField(label=gettext_lazy("E-mail"), required=False)
+    first_name = forms.CharField(label=gettext_lazy("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=gettext_lazy("Last name"), max_length=150, required=False)
+    language = forms.ChoiceField(label=gettext_lazy("Language"), required=False,
                                  choices=[("", "—"), ("kk", "Қазақша"), ("ru", "Русский"), ("en", "English")])
 
 
 class NewUserForm(UserForm):
-    password = forms.CharField(label=_l("Password"), widget=forms.PasswordInput(render_value=False), max_length=128)
-    password2 = forms.CharField(label=_l("Password again"), widget=forms.PasswordInput(render_value=False),
+    password = forms.CharField(label=gettext_lazy("Password"), widget=forms.PasswordInput(render_value=False), max_length=128)
+    password2 = forms.CharField(label=gettext_lazy("Password again"), widget=forms.PasswordInput(render_value=False),
                                 max_length=128)
 
     def clean(self):
@@ -47,8 +47,8 @@ class NewUserForm(UserForm):
 
 
 class PasswordForm(forms.Form):
-    password = forms.CharField(label=_l("New password"), widget=forms.PasswordInput, max_length=128)
-    password2 = forms.CharField(label=_l("Password again"), widget=forms.PasswordInput, max_length=128)
+    password = forms.CharField(label=gettext_lazy("New password"), widget=forms.PasswordInput, max_length=128)
+    password2 = forms.CharField(label=gettext_lazy("Password again"), widget=forms.PasswordInput, max_length=128)
 
     def clean(self):
         data = super().clean()

@@ -17,7 +17,7 @@ from django.utils.translation import gettext
 from bilim.collection import services as collection
 from bilim.collection.validation import InvalidValue
 from bilim.metadata import periods
-from bilim.metadata.models import CATEGORY_ORDER, CategoryOption, DataElement, DataSet
+from bilim.metadata.models import CATEGORY_ORDER, Category, CategoryOption, DataElement, DataSet
 from bilim.registry.models import OrgUnit
 
 from .selectors import ValueTable, label_of
@@ -61,6 +61,16 @@ class ElementGrid:
     row_choices: list[str]
     columns: list[tuple[str, str]]  # (option code, name); [("", "")] when no SEX
     rows: list[Row] = field(default_factory=list)
+    category_names: dict[str, str] = field(default_factory=dict)  # GRADE -> "Grade" in the page's language
+
+    @property
+    def row_category_name(self) -> str:
+        return self.category_names.get(self.row_category, self.row_category)
+
+    @property
+    def row_choice_names(self) -> list[tuple[str, str]]:
+        """(category code, translated name) of each category the rows may show: the page names, links carry codes."""
+        return [(c, self.category_names.get(c, c)) for c in self.row_choices]
 
     @property
     def anchor(self) -> str:
@@ -97,6 +107,7 @@ def build_grid(data_set: DataSet, unit: OrgUnit, period: str, row_choice: dict[s
                 if unit.kind in (de.attached_to or [])]
     table = ValueTable.load(unit, [de.code for de in elements], [pe.code] + ([prev] if prev else []))
     names = _option_names()
+    category_names = {c.code: c.name for c in Category.objects.all()}
     grids = []
     for de in elements:
         cats = [c for c in CATEGORY_ORDER if c in de.category_codes()]
@@ -106,7 +117,7 @@ def build_grid(data_set: DataSet, unit: OrgUnit, period: str, row_choice: dict[s
             row_cat = default_row_category(cats)
         columns = names.get("SEX", []) if "SEX" in cats else [("", "")]
         rows_opts = names.get(row_cat, []) if row_cat else [("", "")]
-        grid = ElementGrid(de, row_cat, choices, columns)
+        grid = ElementGrid(de, row_cat, choices, columns, category_names=category_names)
         for r_code, r_name in rows_opts:
             cells = []
             for c_code, _ in columns:
@@ -137,8 +148,19 @@ class SaveResult:
 
     @property
     def cell_errors(self) -> list[tuple[str, str, str]]:
-        """(cell key, anchor of its input, message), for the list above the grid that links to each cell."""
-        return [(k, Cell(k, {}).anchor, m) for k, m in self.errors.items()]
+        """(cell label, anchor of its input, message), for the list above the grid that links to each cell.
+
+        The label names the cell as the grid does ("ENROL · Female · Grade 1"), not by its key
+        ("ENROL:SEX=F,GRADE=G01"), which a clerk has never seen."""
+        if not self.errors:
+            return []
+        names = {(cat, code): name for cat, opts in _option_names().items() for code, name in opts}
+
+        def label(key: str) -> str:
+            element, cats = parse_key(key)
+            return " · ".join([element, *(names.get((c, o), o) for c, o in cats.items())])
+
+        return [(label(k), Cell(k, {}).anchor, m) for k, m in self.errors.items()]
 
 
 class _Refused(Exception):

@@ -34,10 +34,17 @@ from .models import (
 )
 
 
-def unit_ref(unit: OrgUnit | None) -> dict[str, Any] | None:
+def unit_ref(unit: OrgUnit | None, day: dt.date | None = None) -> dict[str, Any] | None:
+    """Code, name, kind and subtype of `unit`; with `day`, the name it bore that day (a 2019 meeting was
+    organized by the Ministry of Education and Science, whatever the ministry is called now)."""
     if unit is None:
         return None
-    return {"code": unit.code, "name": unit.name, "kind": unit.kind, "subtype": unit.subtype}
+    name = unit.name
+    if day is not None:
+        record = registry.name_on(unit, day)
+        if record is not None:
+            name = record.name
+    return {"code": unit.code, "name": name, "kind": unit.kind, "subtype": unit.subtype}
 
 
 def act_ref(act: LegalAct | None) -> dict[str, Any] | None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from bilim.audit import services as audit
 from bilim.collection.models import DataValue
@@ -136,6 +137,13 @@ def _approve_history(log: Callable[[str], None]) -> dict[str, int]:
 
 # --------------------------------------------------------------------------- registry and history
 
+# The issuers of the demo's acts, marked for the catalogues: an act's issuer is stored as entered and
+# pages show it in the reader's language where the catalogue has it (`bilim_web.issuer_label`).
+ISSUERS = (gettext_noop("President of the Republic of Kazakhstan"),
+           gettext_noop("Parliament of the Republic of Kazakhstan"),
+           gettext_noop("Minister of Education and Science"), gettext_noop("Ministry of Education and Science"),
+           gettext_noop("Akimats of Astana, Almaty, Shymkent"), gettext_noop("Bilim demo"))
+
 
 def _act(kind: str, date: dt.date, issuer: str, en: str, ru: str, kk: str, number: str = "",
          illustrative: bool = True) -> LegalAct:
@@ -239,9 +247,10 @@ class _RegistryBuilder:
                                          "area": "URBAN" if d.is_city else "RURAL"}))
         self._register(specs, start, act0, "Districts")
         # authorities
-        specs = [UnitSpec(MINISTRY, Kind.AUTHORITY, "Қазақстан Республикасының Оқу-ағарту министрлігі",
-                          "Министерство просвещения Республики Казахстан",
-                          "Ministry of Education of the Republic of Kazakhstan", parent=self.units["KZ"],
+        # the ministry under its name of the time; renamed in 2022 (`_ministry_2022`)
+        specs = [UnitSpec(MINISTRY, Kind.AUTHORITY, "Қазақстан Республикасының Білім және ғылым министрлігі",
+                          "Министерство образования и науки Республики Казахстан",
+                          "Ministry of Education and Science of the Republic of Kazakhstan", parent=self.units["KZ"],
                           attrs={"subtype": Subtype.MINISTRY, "synthetic": True})]
         for r in c.initial_regions:
             specs += self._region_authorities(c.regions[r], self.units[r])
@@ -268,6 +277,7 @@ class _RegistryBuilder:
             self._split_sko()
         self._office_reform()
         self._regions_2022()
+        self._ministry_2022()
         self._close_schools()
         self._kindergarten_reform()
         self._new_schools()
@@ -370,6 +380,22 @@ class _RegistryBuilder:
                                         f"District offices and regional organizations of the districts that "
                                         f"formed {c.regions[code].name_en}")
         self.log("  2022-06-08 Abai, Jetisu and Ulytau regions formed")
+
+    def _ministry_2022(self) -> None:
+        """June 2022: science and higher education leave the ministry, which becomes the Ministry of Education
+        (Оқу-ағарту министрлігі, Министерство просвещения); its 2019 meetings keep the old name."""
+        date = dt.date(2022, 6, 11)
+        act = _act(LegalAct.ActKind.DECREE, date, "President of the Republic of Kazakhstan",
+                   "On measures to further improve the system of public administration of the Republic of Kazakhstan "
+                   "(the Ministry of Education and Science reorganized)",
+                   "О мерах по дальнейшему совершенствованию системы государственного управления Республики "
+                   "Казахстан (реорганизация Министерства образования и науки)",
+                   "Қазақстан Республикасының мемлекеттік басқару жүйесін одан әрі жетілдіру жөніндегі шаралар туралы "
+                   "(Білім және ғылым министрлігін қайта ұйымдастыру)")
+        registry.rename_unit(self.units[MINISTRY], date, act, "Қазақстан Республикасының Оқу-ағарту министрлігі",
+                             "Министерство просвещения Республики Казахстан",
+                             "Ministry of Education of the Republic of Kazakhstan", actor=ACTOR,
+                             description="Ministry of Education and Science renamed Ministry of Education")
 
     def _close_schools(self) -> None:
         for o in self.c.schools:

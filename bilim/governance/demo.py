@@ -44,6 +44,10 @@ SECTIONS = [
 ]
 
 
+# The minister who chaired the 2019 meeting, in the Cyrillic spelling the protocol uses (one name field).
+MINISTER = "А. К. Аймагамбетов"
+
+
 def _region_depts(day: dt.date) -> list[OrgUnit]:
     rep = OrgUnit.objects.filter(kind=Kind.REPUBLIC).order_by("code").first()
     if rep is None:
@@ -80,7 +84,7 @@ def seed_demo(today: dt.date | None = None) -> dict[str, Any]:
         title_en="Expanded meeting of the collegium of the Ministry of Education and Science of the Republic of "
                  "Kazakhstan",
         venue_kk="Нұр-Сұлтан қаласы", venue_ru="город Нур-Султан", venue_en="Nur-Sultan",
-        chair_name="A. K. Aimagambetov",
+        chair_name=MINISTER,
         chair_position_kk="Қазақстан Республикасының Білім және ғылым министрі",
         chair_position_ru="Министр образования и науки Республики Казахстан",
         chair_position_en="Minister of Education and Science of the Republic of Kazakhstan",
@@ -103,7 +107,7 @@ def seed_demo(today: dt.date | None = None) -> dict[str, Any]:
                    "құқықтарын қорғау, шағын жинақты және толық, ауыл және қала мектептері арасындағы білім сапасының "
                    "алшақтығы, кәсіптік бағдар, жоғары білім сапасы. Пленарлық бөлімде министрлік, өңірлік білім "
                    "басқармалары және халықаралық ұйымдар өкілдері сөз сөйледі; талқылау секцияларда жалғасты.")
-    services.add_participant(m, moe, "A. K. Aimagambetov", role="chair", actor=ACTOR,
+    services.add_participant(m, moe, MINISTER, role="chair", actor=ACTOR,
                              position_en="Minister", position_ru="Министр", position_kk="Министр")
     for d in depts:
         services.add_participant(m, d, role="member", actor=ACTOR, position_en="Head of the department",
@@ -113,7 +117,8 @@ def seed_demo(today: dt.date | None = None) -> dict[str, Any]:
         if akimat is not None:
             services.add_participant(m, akimat, role="member", actor=ACTOR, position_en="Deputy akim",
                                      position_ru="Заместитель акима", position_kk="Әкімнің орынбасары")
-    services.add_participant(m, None, "Representatives of international organizations", role="guest", actor=ACTOR,
+    services.add_participant(m, None, role="guest", actor=ACTOR,
+                             position_en="Representatives of international organizations",
                              position_ru="Представители международных организаций",
                              position_kk="Халықаралық ұйымдардың өкілдері")
 
@@ -125,27 +130,31 @@ def seed_demo(today: dt.date | None = None) -> dict[str, Any]:
                                          section_en=en + RECON_EN, title_ru=ru, title_en=en)
                 for i, (kk, ru, en) in enumerate(SECTIONS)]
     minister_report = services.add_report(
-        m, "Жолдауды іске асыру жөніндегі білім және ғылым министрлігінің міндеттері", speaker="A. K. Aimagambetov",
+        m, "Жолдауды іске асыру жөніндегі білім және ғылым министрлігінің міндеттері", speaker=MINISTER,
         body=moe, agenda_item=plenary, order=1, actor=ACTOR,
         topic_ru="Задачи министерства по реализации Послания",
         topic_en="The ministry's tasks in implementing the Address",
         summary_en="Government and ministry have clear instructions; effective measures must start at once.",
         summary_ru="Правительству и министерству даны чёткие поручения; меры нужно принимать незамедлительно.")
     dept_reports = []
-    for order, (region_code, section, en, ru) in enumerate([
+    # the region departments' reports: the department is the speaker (the head's name is not in the sources)
+    for order, (region_code, section, en, ru, kk) in enumerate([
         ("KZ-35", 2, "Managing education through a single vertical: district offices and the region department",
-         "Единая вертикаль управления: районные отделы и управление области"),
+         "Единая вертикаль управления: районные отделы и управление области",
+         "Білім беруді біртұтас тік құрылым арқылы басқару: аудандық бөлімдер және облыстық басқарма"),
         ("KZ-61", 1, "Preschool places and the transfer of kindergartens to the education departments",
-         "Места в дошкольных организациях и передача детских садов управлениям образования"),
+         "Места в дошкольных организациях и передача детских садов управлениям образования",
+         "Мектепке дейінгі ұйымдардағы орындар және балабақшаларды білім басқармаларына беру"),
         ("KZ-75", 1, "Three-shift schools and the deficit of pupil places in a growing city",
-         "Трехсменные школы и дефицит ученических мест в растущем городе"),
+         "Трехсменные школы и дефицит ученических мест в растущем городе",
+         "Өсіп келе жатқан қаладағы үш ауысымды мектептер және оқушы орындарының тапшылығы"),
     ], start=2):
         dept = by_region.get(region_code)
         if dept is None:
             continue
         dept_reports.append((region_code, services.add_report(
-            m, ru, speaker="Head of the education department" + RECON_EN, body=dept, agenda_item=sections[section],
-            order=order, actor=ACTOR, topic_ru=ru, topic_en=en)))
+            m, kk, body=dept, agenda_item=sections[section], order=order, actor=ACTOR, topic_ru=ru,
+            topic_en=en)))
     reports = dict(dept_reports)
 
     proposals = {}

@@ -14,6 +14,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from bilim.registry.models import Kind, LegalAct, OrgUnit, localized
 
@@ -297,6 +298,12 @@ class Instruction(models.Model):
             errors["indicator_codes"] = _("Indicator codes are a list of strings.")
         if errors:
             raise ValidationError(errors)
+
+
+# The note of the status change Bilim makes itself when a first execution report arrives: stored in
+# English (the record is the same for every reader), shown in the reader's language by the selectors.
+REPORT_RECEIVED = gettext_noop("Execution report received")
+SYSTEM_NOTES = frozenset({REPORT_RECEIVED})
 
 
 class StatusChange(models.Model):

@@ -40,7 +40,7 @@ from bilim.accounts.permissions import (
 from bilim.authority.selectors import act_ref, unit_ref
 from bilim.registry.models import OrgUnit
 
-from .models import OPEN_STATUSES, Instruction, Meeting, Participant, Proposal, Report, Status
+from .models import OPEN_STATUSES, SYSTEM_NOTES, Instruction, Meeting, Participant, Proposal, Report, Status
 
 # compute(indicator_codes, org_unit_code, periods) -> {code: {period: value or None}}
 TrendCompute = Callable[[Sequence[str], str, Sequence[str]], dict[str, dict[str, float | None]]]
@@ -141,7 +141,7 @@ def meeting_list(user=None) -> list[dict[str, Any]]:
     for m in meetings_for(user, Meeting.objects.select_related("organizer").prefetch_related("instructions")):
         out.append({"code": m.code, "kind": m.kind, "kind_label": str(m.get_kind_display()),
                     "date": m.date.isoformat(), "title": m.title, "venue": m.venue,
-                    "organizer": unit_ref(m.organizer), "chair": m.chair_name,
+                    "organizer": unit_ref(m.organizer, m.date),  # under its name of the meeting's day "chair": m.chair_name,
                     "participants": m.participants.count(),
                     "instructions": sum(1 for i in m.instructions.all() if visible is None or i.pk in visible)})
     return out
@@ -165,19 +165,19 @@ def meeting_detail(m: Meeting, day: dt.date | None = None, user=None) -> dict[st
         return visible is None or i.pk in visible
     agenda = [{"order": a.order, "part": a.part, "section": a.section, "title": a.title}
               for a in m.agenda.all()]
-    reports = [{"order": r.order, "speaker": r.speaker, "body": unit_ref(r.body), "topic": r.topic,
+    reports = [{"order": r.order, "speaker": r.speaker, "body": unit_ref(r.body, m.date), "topic": r.topic,
                 "summary": r.summary, "agenda_item": r.agenda_item.order if r.agenda_item else None}
                for r in m.reports.select_related("body", "agenda_item")]
-    proposals = [{"id": p.pk, "order": p.order, "text": p.text, "proposed_by": unit_ref(p.proposed_by),
+    proposals = [{"id": p.pk, "order": p.order, "text": p.text, "proposed_by": unit_ref(p.proposed_by, m.date),
                   "instructions": [i.code for i in p.instructions.all() if shown(i)]}
                  for p in m.proposals.select_related("proposed_by").prefetch_related("instructions")]
     return {
         "code": m.code, "kind": m.kind, "kind_label": str(m.get_kind_display()), "date": m.date.isoformat(),
         "title": m.title, "venue": m.venue, "summary": m.summary,
-        "organizer": unit_ref(m.organizer),
+        "organizer": unit_ref(m.organizer, m.date),  # under its name of the meeting's day
         "chair": {"name": m.chair_name, "position": m.chair_position},
         "protocol": act_ref(m.protocol),
-        "participants": [{"body": unit_ref(p.body), "representative": p.representative, "position": p.position,
+        "participants": [{"body": unit_ref(p.body, m.date), "representative": p.representative, "position": p.position,
                           "role": p.role} for p in m.participants.select_related("body")],
         "agenda": agenda,
         "sections": sorted({a["section"] for a in agenda if a["part"] == "section" and a["section"]}),
@@ -244,7 +244,8 @@ def instruction_detail(i: Instruction, day: dt.date | None = None) -> dict[str, 
     day = day or dt.date.today()
     d = instruction_dict(i, day)
     d["proposal"] = {"id": i.proposal.pk, "text": i.proposal.text} if i.proposal else None
-    d["status_history"] = [{"date": c.date.isoformat(), "from": c.from_status, "to": c.to_status, "note": c.note}
+    d["status_history"] = [{"date": c.date.isoformat(), "from": c.from_status, "to": c.to_status,
+                            "note": _(c.note) if c.note in SYSTEM_NOTES else c.note}
                            for c in i.status_changes.all()]
     d["extensions"] = [{"date": e.date.isoformat(), "old_deadline": e.old_deadline.isoformat(),
                         "new_deadline": e.new_deadline.isoformat(), "reason": e.reason, "decision": e.decision,

@@ -31,6 +31,7 @@ from bilim.registry.models import LegalAct, OrgUnit
 from . import selectors
 from .models import (
     OPEN_STATUSES,
+    REPORT_RECEIVED,
     TRANSITIONS,
     AgendaItem,
     ExecutionReport,
@@ -77,7 +78,8 @@ def create_meeting(code: str, kind: str, date: dt.date, organizer: OrgUnit, titl
 def add_participant(meeting: Meeting, body: OrgUnit | None = None, representative: str = "", role: str = "member",
                     actor: str = "", user: Any = None, **fields: Any) -> Participant:
     selectors.require_meeting_write(user, meeting)
-    if body is None and not representative:
+    if body is None and not representative and not any(fields.get(f"position_{c}") for c in ("kk", "ru", "en")):
+        # a group named by its position only ("Representatives of international organizations") is a participant
         raise _err("body", _("A participant is a body, a person, or both."))
     p = Participant(meeting=meeting, body=body, representative=representative, role=role, **fields)
     p.full_clean()
@@ -239,7 +241,7 @@ def add_execution_report(ins: Instruction, date: dt.date, text: str, body: OrgUn
     audit.record(actor, "governance.execution_report", "Instruction", ins.code, None,
                  {"date": date.isoformat(), "attachment": attachment_name, "sha256": digest})
     if ins.status == Status.NEW:
-        change_status(ins, Status.IN_PROGRESS, date, "Execution report received", actor, user=user)
+        change_status(ins, Status.IN_PROGRESS, date, REPORT_RECEIVED, actor, user=user)
     return rep
 
 

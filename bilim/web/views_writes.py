@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from bilim.accounts.permissions import BY_METHOD, WRITE, permission_required
@@ -27,87 +27,87 @@ from .forms import DateInput, OrgUnitField, UserForm, apply_errors
 
 
 class MeetingForm(UserForm):
-    code = forms.CharField(label=_l("Code"), max_length=40)
-    kind = forms.ChoiceField(label=_l("Kind"), choices=Meeting.MeetingKind.choices)
-    date = forms.DateField(label=_l("Date"), widget=DateInput())
-    organizer = OrgUnitField(label=_l("Organizer"), kinds=(Kind.AUTHORITY,), family="governance")
-    title_kk = forms.CharField(label=_l("Title (Kazakh)"), max_length=500)
-    title_ru = forms.CharField(label=_l("Title (Russian)"), max_length=500, required=False)
-    title_en = forms.CharField(label=_l("Title (English)"), max_length=500, required=False)
-    chair_name = forms.CharField(label=_l("Chair"), max_length=255, required=False)
+    code = forms.CharField(label=gettext_lazy("Code"), max_length=40)
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=Meeting.MeetingKind.choices)
+    date = forms.DateField(label=gettext_lazy("Date"), widget=DateInput())
+    organizer = OrgUnitField(label=gettext_lazy("Organizer"), kinds=(Kind.AUTHORITY,), family="governance")
+    title_kk = forms.CharField(label=gettext_lazy("Title (Kazakh)"), max_length=500)
+    title_ru = forms.CharField(label=gettext_lazy("Title (Russian)"), max_length=500, required=False)
+    title_en = forms.CharField(label=gettext_lazy("Title (English)"), max_length=500, required=False)
+    chair_name = forms.CharField(label=gettext_lazy("Chair"), max_length=255, required=False)
 
 
 class ParticipantForm(UserForm):
-    body = OrgUnitField(label=_l("Body"), required=False)
-    representative = forms.CharField(label=_l("Representative"), max_length=255, required=False)
-    role = forms.ChoiceField(label=_l("Role"), choices=Participant._meta.get_field("role").choices)
+    body = OrgUnitField(label=gettext_lazy("Body"), required=False)
+    representative = forms.CharField(label=gettext_lazy("Representative"), max_length=255, required=False)
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Participant._meta.get_field("role").choices)
 
 
 class AgendaForm(UserForm):
-    order = forms.IntegerField(label=_l("No."), min_value=1, max_value=999)
-    part = forms.ChoiceField(label=_l("Part"), choices=AgendaItem.Part.choices)
-    title_kk = forms.CharField(label=_l("Item (Kazakh)"), max_length=500)
-    title_ru = forms.CharField(label=_l("Item (Russian)"), max_length=500, required=False)
-    title_en = forms.CharField(label=_l("Item (English)"), max_length=500, required=False)
+    order = forms.IntegerField(label=gettext_lazy("No."), min_value=1, max_value=999)
+    part = forms.ChoiceField(label=gettext_lazy("Part"), choices=AgendaItem.Part.choices)
+    title_kk = forms.CharField(label=gettext_lazy("Item (Kazakh)"), max_length=500)
+    title_ru = forms.CharField(label=gettext_lazy("Item (Russian)"), max_length=500, required=False)
+    title_en = forms.CharField(label=gettext_lazy("Item (English)"), max_length=500, required=False)
 
 
 class ReportForm(UserForm):
-    agenda_item = forms.ModelChoiceField(label=_l("Agenda item"), queryset=AgendaItem.objects.none(),
+    agenda_item = forms.ModelChoiceField(label=gettext_lazy("Agenda item"), queryset=AgendaItem.objects.none(),
                                          required=False)
-    speaker = forms.CharField(label=_l("Speaker"), max_length=255, required=False)
-    body = OrgUnitField(label=_l("For the body"), required=False)
-    topic_kk = forms.CharField(label=_l("Topic (Kazakh)"), max_length=500)
-    topic_ru = forms.CharField(label=_l("Topic (Russian)"), max_length=500, required=False)
-    topic_en = forms.CharField(label=_l("Topic (English)"), max_length=500, required=False)
-    summary_kk = forms.CharField(label=_l("Summary (Kazakh)"), widget=forms.Textarea(attrs={"rows": 2}),
+    speaker = forms.CharField(label=gettext_lazy("Speaker"), max_length=255, required=False)
+    body = OrgUnitField(label=gettext_lazy("For the body"), required=False)
+    topic_kk = forms.CharField(label=gettext_lazy("Topic (Kazakh)"), max_length=500)
+    topic_ru = forms.CharField(label=gettext_lazy("Topic (Russian)"), max_length=500, required=False)
+    topic_en = forms.CharField(label=gettext_lazy("Topic (English)"), max_length=500, required=False)
+    summary_kk = forms.CharField(label=gettext_lazy("Summary (Kazakh)"), widget=forms.Textarea(attrs={"rows": 2}),
                                  required=False)
 
 
 class ProposalForm(UserForm):
-    text_kk = forms.CharField(label=_l("Proposal (Kazakh)"), widget=forms.Textarea(attrs={"rows": 2}))
-    text_ru = forms.CharField(label=_l("Proposal (Russian)"), widget=forms.Textarea(attrs={"rows": 2}),
+    text_kk = forms.CharField(label=gettext_lazy("Proposal (Kazakh)"), widget=forms.Textarea(attrs={"rows": 2}))
+    text_ru = forms.CharField(label=gettext_lazy("Proposal (Russian)"), widget=forms.Textarea(attrs={"rows": 2}),
                               required=False)
-    text_en = forms.CharField(label=_l("Proposal (English)"), widget=forms.Textarea(attrs={"rows": 2}),
+    text_en = forms.CharField(label=gettext_lazy("Proposal (English)"), widget=forms.Textarea(attrs={"rows": 2}),
                               required=False)
-    proposed_by = OrgUnitField(label=_l("Proposed by"), required=False)
+    proposed_by = OrgUnitField(label=gettext_lazy("Proposed by"), required=False)
 
 
 class InstructionForm(UserForm):
-    code = forms.CharField(label=_l("Code"), max_length=40)
-    text_kk = forms.CharField(label=_l("Text (Kazakh)"), widget=forms.Textarea(attrs={"rows": 3}))
-    text_ru = forms.CharField(label=_l("Text (Russian)"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    text_en = forms.CharField(label=_l("Text (English)"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    responsible = OrgUnitField(label=_l("Responsible body"), kinds=(Kind.AUTHORITY,), family="governance")
-    deadline = forms.DateField(label=_l("Deadline"), widget=DateInput())
-    org_unit = OrgUnitField(label=_l("Where the indicators are measured"), required=False)
-    indicator_codes = forms.CharField(label=_l("Linked indicators (codes, comma-separated)"), required=False)
-    projects = forms.CharField(label=_l("Linked projects (codes, comma-separated)"), required=False)
+    code = forms.CharField(label=gettext_lazy("Code"), max_length=40)
+    text_kk = forms.CharField(label=gettext_lazy("Text (Kazakh)"), widget=forms.Textarea(attrs={"rows": 3}))
+    text_ru = forms.CharField(label=gettext_lazy("Text (Russian)"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    text_en = forms.CharField(label=gettext_lazy("Text (English)"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    responsible = OrgUnitField(label=gettext_lazy("Responsible body"), kinds=(Kind.AUTHORITY,), family="governance")
+    deadline = forms.DateField(label=gettext_lazy("Deadline"), widget=DateInput())
+    org_unit = OrgUnitField(label=gettext_lazy("Where the indicators are measured"), required=False)
+    indicator_codes = forms.CharField(label=gettext_lazy("Linked indicators (codes, comma-separated)"), required=False)
+    projects = forms.CharField(label=gettext_lazy("Linked projects (codes, comma-separated)"), required=False)
 
 
 class ExecutionReportForm(UserForm):
-    date = forms.DateField(label=_l("Date"), widget=DateInput())
-    text = forms.CharField(label=_l("What has been done"), widget=forms.Textarea(attrs={"rows": 3}))
+    date = forms.DateField(label=gettext_lazy("Date"), widget=DateInput())
+    text = forms.CharField(label=gettext_lazy("What has been done"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class StatusForm(UserForm):
-    status = forms.ChoiceField(label=_l("New status"), choices=Status.choices)
-    date = forms.DateField(label=_l("Date"), widget=DateInput())
-    note = forms.CharField(label=_l("Reason or note"), required=False)
+    status = forms.ChoiceField(label=gettext_lazy("New status"), choices=Status.choices)
+    date = forms.DateField(label=gettext_lazy("Date"), widget=DateInput())
+    note = forms.CharField(label=gettext_lazy("Reason or note"), required=False)
 
 
 class ExtensionForm(UserForm):
-    new_deadline = forms.DateField(label=_l("New deadline"), widget=DateInput())
-    date = forms.DateField(label=_l("Date of the decision"), widget=DateInput())
-    reason = forms.CharField(label=_l("Reason"))
-    decision = forms.CharField(label=_l("Decision (who allowed it)"))
+    new_deadline = forms.DateField(label=gettext_lazy("New deadline"), widget=DateInput())
+    date = forms.DateField(label=gettext_lazy("Date of the decision"), widget=DateInput())
+    reason = forms.CharField(label=gettext_lazy("Reason"))
+    decision = forms.CharField(label=gettext_lazy("Decision (who allowed it)"))
 
 
 class StageForm(UserForm):
-    kind = forms.ChoiceField(label=_l("Stage"), choices=Stage.StageKind.choices)
-    planned_start = forms.DateField(label=_l("Planned start"), widget=DateInput())
-    planned_end = forms.DateField(label=_l("Planned end"), widget=DateInput())
-    actual_start = forms.DateField(label=_l("Actual start"), widget=DateInput(), required=False)
-    actual_end = forms.DateField(label=_l("Actual end"), widget=DateInput(), required=False)
+    kind = forms.ChoiceField(label=gettext_lazy("Stage"), choices=Stage.StageKind.choices)
+    planned_start = forms.DateField(label=gettext_lazy("Planned start"), widget=DateInput())
+    planned_end = forms.DateField(label=gettext_lazy("Planned end"), widget=DateInput())
+    actual_start = forms.DateField(label=gettext_lazy("Actual start"), widget=DateInput(), required=False)
+    actual_end = forms.DateField(label=gettext_lazy("Actual end"), widget=DateInput(), required=False)
 
 
 def _meeting(request: HttpRequest, code: str) -> Meeting:

@@ -34,7 +34,7 @@ def test_one_bad_count_saves_nothing_and_names_the_cell(admin_client, country, s
     assert "Nothing was saved: your 3 changes are still in the form." in html
     assert "values were not saved" not in html and "other changes were saved" not in html
     # which cell (linked) and why
-    assert '<a href="#c-ENROL-SEX_M-GRADE_G01"><code>ENROL:SEX=M,GRADE=G01</code></a>: value: ' in html
+    assert '<a href="#c-ENROL-SEX_M-GRADE_G01">ENROL · Male · Grade 1</a>: value: ' in html
     assert reason in html
     # every change is still in the form, read at the version it was opened with
     assert 'name="v:ENROL:SEX=F,GRADE=G01" value="15"' in html

@@ -91,6 +91,12 @@ def subtype_label(code: str | None) -> str:
 
 
 @register.filter
+def issuer_label(issuer: str) -> str:
+    """An act's issuer in the reader's language where the catalogue has the name, else as entered."""
+    return _(issuer) if issuer else ""
+
+
+@register.filter
 def act_text(act: dict | None) -> str:
     """A legal act reference (as `authority.selectors.act_ref` gives it) on one line."""
     if not act:
@@ -107,7 +113,7 @@ def act_text(act: dict | None) -> str:
     if act.get("date"):
         head += " " + _("of %(d)s") % {"d": isodate(act["date"])}
     if act.get("issuer"):
-        head += f" ({act['issuer']})"
+        head += f" ({issuer_label(act['issuer'])})"
     title = act.get("title") or ""
     return f"{head}: {title}" if title else head
 
