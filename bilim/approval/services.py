@@ -105,6 +105,11 @@ def _step(state: ApprovalState, action: str, to: str, actor: str, by_unit: OrgUn
     audit.record(actor, f"approval.{action}", "ApprovalState",
                  f"{state.data_set.code}/{state.period}/{state.org_unit.code}",
                  {"status": before}, {"status": to, "by_unit": by_unit.code, **({"reason": reason} if reason else {})})
+    # who may see which values changes with every step (an acceptance makes a year public): the
+    # analytics follow once the step has committed, as after a value or a registry event
+    from bilim.analytics import refresher
+
+    transaction.on_commit(refresher.request)
 
 
 def _label(ds: DataSet, period: str, unit: OrgUnit) -> str:

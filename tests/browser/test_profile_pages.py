@@ -7,12 +7,19 @@ collection JSON API (read with the browser's session) and the analytics query se
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import pytest
 
 from bilim.metadata.periods import label
 from tests.browser.conftest import api, shot
+
+
+def en_date(iso: str) -> str:
+    """An API date (2022-06-08) as an English page shows it (8 Jun 2022: the en DATE_FORMAT)."""
+    d = dt.date.fromisoformat(iso)
+    return f"{d.day} {d.strftime('%b')} {d.year}"
 
 REGION = "KZ-19"  # Almaty Region: lost Taldykorgan to the new Jetisu Region on 2022-06-08
 MOVED_DISTRICT = "KZ-19-011"
@@ -97,9 +104,9 @@ def test_district_profile_shows_its_move_between_regions(admin_page, demo_servic
     table = page.locator("#history tbody tr")
     assert table.count() == len(history)
     moved = page.locator("#history tbody tr", has_text=moves[1]["value"])
-    assert moved.locator("td").first.inner_text() == moves[1]["date"]
+    assert moved.locator("td").first.inner_text() == en_date(moves[1]["date"])
     left = page.locator("#history tbody tr", has_text=moves[0]["value"])
-    assert left.locator("td").nth(1).inner_text() == moves[0]["valid_to"]
+    assert left.locator("td").nth(1).inner_text() == en_date(moves[0]["valid_to"])
     assert "887" in moved.inner_text()  # the presidential decree that formed the new region
     assert check_cards(page, demo_service, MOVED_DISTRICT, latest) >= 6
     assert page.locator("#children tbody tr").count() == min(kids["count"], 100)
@@ -151,8 +158,8 @@ def test_kindergarten_profile_shows_a_change_of_governing_body(admin_page):
     assert page.locator(f"#identity a[href='/ou/{today}/']").count() == 1
     rows = page.locator("#history tbody tr", has_text="governing body")
     assert rows.count() == 2
-    assert rows.nth(0).locator("td").nth(1).inner_text() == governing[0]["valid_to"]
-    assert rows.nth(1).locator("td").nth(0).inner_text() == governing[1]["date"]
+    assert rows.nth(0).locator("td").nth(1).inner_text() == en_date(governing[0]["valid_to"])
+    assert rows.nth(1).locator("td").nth(0).inner_text() == en_date(governing[1]["date"])
     assert today in rows.nth(1).inner_text() and before in rows.nth(0).inner_text()
     # no key indicator applies to a kindergarten, but its form's completeness is still shown
     assert page.locator("#no-indicators").is_visible()

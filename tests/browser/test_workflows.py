@@ -11,6 +11,7 @@ restructuring is previewed and applied. Screenshots in kk and en land in var/scr
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -266,3 +267,59 @@ def test_a_restructuring_is_previewed_then_applied(browser, fresh_demo):
     shot(ministry, "workflow-en-12-restructuring-applied")
 
 
+
+
+
+FIND_TRANSFERS = """
+import datetime as dt, json
+from bilim.registry import selectors as rs
+from bilim.registry.models import OrgUnit
+day = dt.date.today()
+for akimat in OrgUnit.objects.filter(subtype="AKIMAT", code__regex=r"-[0-9]{3}-AKIMAT$").order_by("code"):
+    kgs = [u.code for u in rs.governed_by(akimat, day) if u.subtype == "KINDERGARTEN"]
+    region = rs.parent_on(OrgUnit.objects.get(code=akimat.code.removesuffix("-AKIMAT")), day)
+    if kgs and region is not None and OrgUnit.objects.filter(code=region.code + "-EDU").exists():
+        print("FOUND=" + json.dumps([akimat.code, region.code + "-EDU", kgs]))
+        break
+"""
+
+
+def _transfer(pg, governed_by: str, of_type: str, body: str, description: str) -> str:
+    """Preview, then apply, the transfer of every unit of `of_type` governed by `governed_by` to `body`."""
+    pg.goto(pg.base + "/registry/events/new/transfer/")
+    act = pg.locator("#id_legal_act option", has_text="On transferring preschool organizations")
+    pg.select_option("#id_legal_act", act.first.get_attribute("value"))
+    pg.fill("#id_effective_date", dt.date.today().isoformat())
+    pg.fill("#id_description", description)
+    pg.fill("#id_governed_by", governed_by)
+    pg.select_option("#id_governed_type", of_type)
+    pg.fill("#id_body", body)
+    with pg.expect_navigation():
+        pg.click("#preview-button")
+    preview = pg.inner_text("#preview")
+    with pg.expect_navigation():
+        pg.click("#apply-button")
+    assert re.search(r"/registry/events/\d+/$", pg.url), pg.url
+    return preview
+
+
+def test_a_district_akimats_kindergartens_pass_to_the_region_department_through_the_pages(browser, fresh_demo):
+    """As one demo region did by its akimat's resolution, now for a district akimat that kept its kindergartens."""
+    out = fresh_demo.run("shell", "-c", FIND_TRANSFERS)
+    akimat, dept, kgs = json.loads(next(li for li in out.splitlines() if li.startswith("FOUND=")).removeprefix("FOUND="))
+    ministry = _page(browser, fresh_demo, add_user(fresh_demo, "reformer", "ministry"))
+    ministry.goto(ministry.base + "/registry/acts/")  # the decision the transfer rests on
+    ministry.select_option("#id_kind", "decision")
+    ministry.fill("#id_number", "77")
+    ministry.fill("#id_date", dt.date.today().isoformat())
+    ministry.fill("#id_issuer", "Akimat of the region")
+    ministry.fill("#id_title_kk", "Мектепке дейінгі ұйымдарды облыстық білім басқармасына беру туралы")
+    ministry.fill("#id_title_en", "On transferring preschool organizations to the region education department")
+    submit(ministry, "act-form")
+    preview = _transfer(ministry, akimat, "subtype:KINDERGARTEN", dept,
+                        "Kindergartens pass from the district akimat to the region education department")
+    assert all(k in preview for k in kgs) and f"{akimat} → {dept}" in preview
+    shot(ministry, "workflow-en-13-kindergartens-transferred")
+    for code in kgs:
+        unit = ministry.request.get(ministry.base + f"/api/v1/orgunits/{code}").json()
+        assert unit["governing_body"] == dept, unit

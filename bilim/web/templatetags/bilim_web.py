@@ -97,11 +97,17 @@ def issuer_label(issuer: str) -> str:
 
 
 @register.filter
-def act_text(act: dict | None) -> str:
-    """A legal act reference (as `authority.selectors.act_ref` gives it) on one line."""
+def act_text(act) -> str:
+    """A legal act (a `LegalAct`, or the reference `authority.selectors.act_ref` gives) on one line, its
+    date in the page language's format and its issuer translated where the catalogue has it."""
     if not act:
         return "—"
     from bilim.registry.models import LegalAct
+
+    if isinstance(act, LegalAct):
+        from bilim.authority.selectors import act_ref
+
+        act = act_ref(act)
 
     try:
         kind = str(LegalAct.ActKind(act.get("kind")).label)
