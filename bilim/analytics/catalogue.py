@@ -176,6 +176,20 @@ class Indicator:
     params: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
 
+    @property
+    def numerator_narrows_denominator(self) -> bool:
+        """Whether the numerator counts part of the denominator's own rows, narrowed by organization
+        attributes (pupils in three-shift schools of all pupils). Where no organization qualifies such
+        a numerator is 0, not unknown; a numerator of another element (teachers) stays unknown."""
+        if not self.numerator or not self.denominator:
+            return False
+
+        def rows(t: Term) -> tuple:
+            return (t.de, t.filters, t.sign, t.period_offset, t.period_kind, t.apportion, t.count_orgs, t.lookup)
+
+        own = {rows(t) for t in self.denominator}
+        return all(rows(t) in own and (t.org or t.org_condition) for t in self.numerator)
+
     def parts(self) -> Iterable[tuple[str, Term]]:
         """All terms with the part they belong to."""
         for part in PARTS:

@@ -474,7 +474,8 @@ _EMPTY = pd.DataFrame(
 def _assemble(ind: Indicator, sums: dict[Term, pd.DataFrame]) -> pd.DataFrame:
     """Combine term sums into cells and divide (in pandas, so identical on every backend).
 
-    A part is NULL when none of its terms has rows in the cell (e.g. no population figure), not 0;
+    A part is NULL when none of its terms has rows in the cell (e.g. no population figure), not 0,
+    except a numerator that narrows the denominator's own rows (a share of organizations qualifying);
     a cell is kept when its numerator or denominator has rows, and its value is NaN when the
     denominator is zero/missing or a required term (a guard) has no rows.
     """
@@ -502,6 +503,8 @@ def _assemble(ind: Indicator, sums: dict[Term, pd.DataFrame]) -> pd.DataFrame:
             ok &= n > 0
     num = totals.get("numerator", pd.Series(np.nan, index=index))
     den = totals["denominator"] if ind.denominator else pd.Series(1.0, index=index)
+    if ind.numerator_narrows_denominator:  # the denominator's rows are there, none qualified: 0, not unknown
+        num = num.where(num.notna() | den.isna(), 0.0)
     if ind.denominator_factor:
         den = den * totals["denominator_factor"]
     ok &= den.notna() & (den != 0) & num.notna()

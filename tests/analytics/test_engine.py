@@ -235,3 +235,24 @@ def test_level_selects_units_existing_on_the_reference_date():
     periods = ["2024S", "2025S"]
     t = resolve_targets(con, periods, reference_dates(periods, "historical"), level="district")
     assert t.groupby("period")["ou_code"].apply(list).to_dict() == {"2024S": ["D1"], "2025S": ["D1", "D2"]}
+
+
+def test_a_share_is_zero_not_unknown_when_no_organization_qualifies():
+    """Pupils in three-shift or emergency schools of all pupils: a district whose schools all run one shift
+    and none is in emergency condition has 0 %, not an empty cell (issue 12, 7 of 9 regions were empty)."""
+    facts = [dict(de="ENROL", period="2024S", ou_id=100, grade="G01", value=300.0),
+             dict(de="ENROL", period="2024S", ou_id=101, grade="G01", value=200.0)]  # fmt: skip
+    con = tiny_warehouse(facts, schools=2)  # shifts=1, emergency=False for both
+    res = compute(con, ["SHIFT3_PCT", "EMERG_PCT"], "2024S", ou_codes=["D1"], as_of=AS_OF).set_index("indicator")
+    for code in ("SHIFT3_PCT", "EMERG_PCT"):
+        assert res.loc[code, "denominator"] == 500
+        assert res.loc[code, "numerator"] == 0 and res.loc[code, "value"] == 0.0, code
+
+
+def test_a_ratio_of_two_elements_stays_unknown_without_its_numerator():
+    """PTR without teachers reported is not 0 pupils per teacher: only a numerator that narrows the
+    denominator's own rows defaults to 0."""
+    facts = [dict(de="TEACH", period="2024S", ou_id=100, qual="TRAINED", value=10.0)]
+    con = tiny_warehouse(facts)
+    res = compute(con, "PTR_ISCED1", "2024S", ou_codes=["S1"], as_of=AS_OF)
+    assert res.empty or res["value"].isna().all()
