@@ -118,6 +118,10 @@ def _table_from_rates(res: pd.DataFrame, grades: Sequence[str], by: By, k: int |
     keys = ["period", "ou_code", "dim", "grade"]
     wide = res.pivot_table(index=keys, columns="rate", values=["numerator", "denominator", "value"], dropna=False,
                            aggfunc="first")  # fmt: skip
+    # every (part, rate) column, even when a rate has no cell at all (a school with grades 5-11 has
+    # pupils promoted into G05 but no primary enrolment): its survival is then undefined, not an error
+    wide = wide.reindex(columns=pd.MultiIndex.from_product([["numerator", "denominator", "value"],
+                                                            ["PROMR", "REPR"]]))
     frame = pd.DataFrame(index=wide.index)
     frame["enrol"] = wide[("denominator", "REPR")]
     frame["repeaters_next"] = wide[("numerator", "REPR")]

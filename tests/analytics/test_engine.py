@@ -256,3 +256,13 @@ def test_a_ratio_of_two_elements_stays_unknown_without_its_numerator():
     con = tiny_warehouse(facts)
     res = compute(con, "PTR_ISCED1", "2024S", ou_codes=["S1"], as_of=AS_OF)
     assert res.empty or res["value"].isna().all()
+
+
+def test_survival_of_a_school_without_the_levels_grades_is_undefined_not_an_error():
+    """A school with grades 5-11 has pupils in the grade after primary but none in primary: SURV_ISCED1 is
+    undefined there (KeyError in the CLI, HTTP 500 in the API before)."""
+    facts = [dict(de="ENROL", period=pe, ou_id=100, grade=g, value=v)
+             for pe in ("2023S", "2024S") for g, v in (("G05", 40.0), ("G06", 38.0))]
+    con = tiny_warehouse(facts)
+    res = compute(con, "SURV_ISCED1", "2023S", ou_codes=["S1"], as_of=AS_OF)
+    assert res.empty or res["value"].isna().all()
