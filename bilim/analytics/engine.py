@@ -73,13 +73,35 @@ class _Ctx:
         valid = c.join(
             pref, [c.valid_from <= pref.ref_date, c.valid_to.isnull() | (c.valid_to > pref.ref_date)]
         )
-        self.valid_closure = valid.select(
-            c_period=pref.c_period, anc=c.ancestor_id, desc=c.descendant_id, depth=c.depth
-        )
+        valid = valid.select(c_period=pref.c_period, anc=c.ancestor_id, desc=c.descendant_id, depth=c.depth)
+        self.valid_closure = valid.union(_closed_since(c, pref, valid))
         self.target_table = ibis.memtable(
             self.targets[["period", "target_id"]].rename(columns={"period": "t_period"}),
             schema={"t_period": "string", "target_id": "int64"},
         )
+
+
+def _closed_since(c: ir.Table, pref: ir.Table, valid: ir.Table) -> ir.Table:
+    """Closure rows for the units that no longer exist on a period's reference date: their last rows
+    (as the hierarchy stood the day before they closed), kept only to ancestors that do exist then.
+
+    So `current` mode restates history onto today's map without losing values: a school closed in
+    2022 still counts, for its 2021 figures, in its district and region of today (the nearest
+    surviving ancestors). In `historical` mode a unit that has values for a period existed on its
+    reference date, so nothing is added."""
+    ended = c.join(pref, [c.valid_to.notnull(), c.valid_to <= pref.ref_date]).select(
+        c_period=pref.c_period, anc=c.ancestor_id, desc=c.descendant_id, depth=c.depth, valid_to=c.valid_to
+    )
+    last = ended.group_by(["c_period", "desc"]).aggregate(last_to=ended.valid_to.max()).rename(
+        l_period="c_period", l_desc="desc").view()  # a self-join: ibis needs a distinct view
+    rows = ended.join(last, [ended.c_period == last.l_period, ended.desc == last.l_desc,
+                             ended.valid_to == last.last_to]).select(
+        c_period=ended.c_period, anc=ended.anc, desc=ended.desc, depth=ended.depth
+    )  # fmt: skip
+    alive = valid.filter(valid.depth == 0).select(a_period=valid.c_period, unit=valid.desc)
+    gone, kept = alive.view(), alive.view()
+    rows = rows.anti_join(gone, [rows.c_period == gone.a_period, rows.desc == gone.unit])
+    return rows.semi_join(kept, [rows.c_period == kept.a_period, rows.anc == kept.unit])
 
 
 def reference_dates(periods: Sequence[str], mode: Mode, as_of: dt.date | None = None) -> dict[str, dt.date]:
