@@ -213,6 +213,26 @@ def test_export_command_writes_sdmx(warehouse, tmp_path, db):
     assert len(sdmx.to_pandas(sdmx.read_sdmx(jout))) == 5  # total, F, M, URBAN, RURAL
 
 
+def test_every_series_key_of_the_data_is_valid_against_the_structure_of_the_same_selection(warehouse, tmp_path, db):
+    """The structure and the data message are exported for one selection (`KZ,LEVEL-region`, by SEX): every
+    dimension value of every series is a code of the structure's code lists, the regions included."""
+    from django.core.management import call_command
+
+    sel = ["--indicator", "GER_ISCED1,PTR_ISCED1", "--ou", "KZ,LEVEL-region"]
+    call_command("export", "--sdmx-structure", *sel, "-o", str(tmp_path / "dsd.xml"))
+    call_command("export", "--sdmx-ml", *sel, "--period", "2024S", "--by", "SEX", "-o", str(tmp_path / "d.xml"))
+    msg = sdmx.read_sdmx(tmp_path / "dsd.xml")
+    dsd = msg.structure["DSD_EDU"]
+    data = sdmx.read_sdmx(tmp_path / "d.xml", structure=dsd).data[0]
+    assert data.series, "the data message holds series"
+    for key in data.series:
+        for dim, kv in key.values.items():
+            codes = {c.id for c in dsd.dimensions.get(dim).local_representation.enumerated}
+            assert kv.value in codes, (dim, kv.value)
+    ref_area = {c.id for c in dsd.dimensions.get("REF_AREA").local_representation.enumerated}
+    assert {"KZ-R1", "KZ-R2"} <= ref_area
+
+
 def test_export_command_errors_are_clear(warehouse, db):
     from django.core.management import call_command
     from django.core.management.base import CommandError
