@@ -100,8 +100,13 @@ def _closed_since(c: ir.Table, pref: ir.Table, valid: ir.Table) -> ir.Table:
     )  # fmt: skip
     alive = valid.filter(valid.depth == 0).select(a_period=valid.c_period, unit=valid.desc)
     gone, kept = alive.view(), alive.view()
-    rows = rows.anti_join(gone, [rows.c_period == gone.a_period, rows.desc == gone.unit])
-    return rows.semi_join(kept, [rows.c_period == kept.a_period, rows.anc == kept.unit])
+    cols = ["c_period", "anc", "desc", "depth"]
+    # no semi/anti joins: ibis writes them as LEFT SEMI JOIN, which PostgreSQL does not know. A unit has
+    # one self row per period, so the inner join keeps each row once.
+    rows = rows.left_join(gone, [rows.c_period == gone.a_period, rows.desc == gone.unit])
+    rows = rows.filter(rows.unit.isnull()).select(cols)
+    rows = rows.join(kept, [rows.c_period == kept.a_period, rows.anc == kept.unit])
+    return rows.select(cols)
 
 
 def reference_dates(periods: Sequence[str], mode: Mode, as_of: dt.date | None = None) -> dict[str, dt.date]:

@@ -32,7 +32,9 @@ __all__ = [
     "equity",
     "equity_measures",
     "federal_range_ratio",
+    "atkinson",
     "gini",
+    "mean_log_deviation",
     "mcloone",
     "org_values",
     "restricted_range",
@@ -42,7 +44,10 @@ __all__ = [
     "weighted_percentile",
 ]
 
-MEASURES = ("RANGE", "RESTR_RANGE", "FRR", "CV", "MCLOONE", "VERSTEGEN", "GINI", "THEIL_T")
+MEASURES = ("RANGE", "RESTR_RANGE", "FRR", "CV", "MCLOONE", "VERSTEGEN", "GINI", "THEIL_T", "MLD", "ATKINSON")
+# Atkinson's inequality aversion: 2 weighs a shortfall at the bottom more than Theil and the MLD do
+# (at 1 the index would be 1 - exp(-MLD), adding nothing to the MLD).
+ATKINSON_EPSILON = 2.0
 
 
 def _clean(x: Sequence[float], n: Sequence[float] | None) -> tuple[np.ndarray, np.ndarray]:
@@ -132,6 +137,42 @@ def theil_t(x: Sequence[float], n: Sequence[float] | None = None) -> float:
     return float(np.sum(na * terms) / np.sum(na))
 
 
+def mean_log_deviation(x: Sequence[float], n: Sequence[float] | None = None) -> float:
+    """MLD (Theil L) = (1/N) sum n_i ln(mu / x_i); 0 = equal. Undefined (NaN) when an organization has 0:
+    its ln(mu/0) is infinite."""
+    xa, na = _clean(x, n)
+    if np.any(xa < 0):
+        raise ValueError("the mean log deviation needs non-negative values")
+    if np.any(xa == 0):
+        return float("nan")
+    mu = np.sum(na * xa) / np.sum(na)
+    return max(0.0, float(np.sum(na * np.log(mu / xa)) / np.sum(na)))
+
+
+def atkinson(x: Sequence[float], n: Sequence[float] | None = None, epsilon: float = ATKINSON_EPSILON) -> float:
+    """Atkinson A_e = 1 - (equally distributed equivalent) / mu, with the generalised mean
+    (sum n_i x_i^(1-e) / N)^(1/(1-e)) (the geometric mean for e = 1); 0 = equal, towards 1 = unequal.
+    For e > 1 an organization with 0 makes the equivalent 0 and the index 1."""
+    xa, na = _clean(x, n)
+    if np.any(xa < 0):
+        raise ValueError("Atkinson's index needs non-negative values")
+    if epsilon < 0:
+        raise ValueError("the inequality aversion must be >= 0")
+    total = np.sum(na)
+    mu = np.sum(na * xa) / total
+    if mu == 0:
+        return 0.0
+    if epsilon == 1.0:
+        if np.any(xa == 0):
+            return 1.0
+        ede = float(np.exp(np.sum(na * np.log(xa)) / total))
+    elif epsilon > 1.0 and np.any(xa == 0):
+        return 1.0
+    else:
+        ede = float((np.sum(na * xa ** (1.0 - epsilon)) / total) ** (1.0 / (1.0 - epsilon)))
+    return min(1.0, max(0.0, 1.0 - ede / mu))
+
+
 def _half_sums(x: Sequence[float], n: Sequence[float] | None) -> tuple[float, float, float, float]:
     """(median, spending on the bottom half of pupils, on the top half, pupils in a half)."""
     xa, na = _clean(x, n)
@@ -166,13 +207,15 @@ _FUNCS = {
     "VERSTEGEN": verstegen,
     "GINI": gini,
     "THEIL_T": theil_t,
+    "MLD": mean_log_deviation,
+    "ATKINSON": atkinson,
 }
 
 
 def equity_measures(
     x: Sequence[float], n: Sequence[float] | None = None, measures: Iterable[str] = MEASURES
 ) -> dict[str, float]:
-    """The requested measures (default all eight) for values ``x`` with pupil weights ``n``."""
+    """The requested measures (default all of `MEASURES`) for values ``x`` with pupil weights ``n``."""
     return {m: _FUNCS[m](x, n) for m in measures}
 
 

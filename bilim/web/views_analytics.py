@@ -130,6 +130,8 @@ MEASURE_LABELS = {
     "VERSTEGEN": (gettext_noop("Verstegen index"), gettext_noop("1 = equal above the median")),
     "GINI": (gettext_noop("Gini coefficient"), gettext_noop("0 = equal")),
     "THEIL_T": (gettext_noop("Theil T"), gettext_noop("0 = equal")),
+    "MLD": (gettext_noop("Mean log deviation"), gettext_noop("0 = equal; sensitive to the lowest values")),
+    "ATKINSON": (gettext_noop("Atkinson index (ε = 2)"), gettext_noop("0 = equal, 1 = all to one")),
 }
 
 

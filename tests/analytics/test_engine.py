@@ -11,6 +11,7 @@ import pytest
 
 from bilim.analytics import compute, explain, flow_table, load_catalogue
 from bilim.analytics.catalogue import CATALOGUE_PATH, Catalogue, CatalogueError
+from bilim.analytics.equity import MEASURES
 from bilim.analytics.flow import flow_indicators
 from bilim.analytics.periods import ref_date, shift, to_calendar
 from bilim.analytics.synthetic import MOVE_DATE
@@ -34,8 +35,10 @@ def test_catalogue_covers_every_code_of_the_spec():
     for ind in cat.indicators.values():
         assert set(ind.name) == {"en", "ru", "kk"}, ind.code
     assert {p["code"] for p in cat.parity} >= {"GPI", "GPIA", "LPIA"}
+    # the spec's eight, then the mean log deviation and Atkinson's index (issue 12)
     assert [e["code"] for e in cat.equity] == ["RANGE", "RESTR_RANGE", "FRR", "CV", "MCLOONE", "VERSTEGEN",
-                                                "GINI", "THEIL_T"]  # fmt: skip
+                                                "GINI", "THEIL_T", "MLD", "ATKINSON"]  # fmt: skip
+    assert tuple(e["code"] for e in cat.equity) == MEASURES
 
 
 def test_flow_definitions_in_catalogue_match_generated_ones():

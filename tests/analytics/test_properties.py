@@ -10,10 +10,12 @@ from hypothesis import strategies as st
 
 from bilim.analytics import adjusted_parity, composite_index, survival
 from bilim.analytics.equity import (
+    atkinson,
     coefficient_of_variation,
     equity_measures,
     gini,
     mcloone,
+    mean_log_deviation,
     theil_t,
     verstegen,
     weighted_percentile,
@@ -40,8 +42,8 @@ def test_gini_bounds(xn):
 @given(weighted(), st.floats(min_value=1e-3, max_value=1e3))
 def test_scale_invariance(xn, c):
     x, n = xn
-    a = equity_measures(x, n, ["CV", "GINI", "THEIL_T", "MCLOONE", "VERSTEGEN", "FRR"])
-    b = equity_measures(x * c, n, ["CV", "GINI", "THEIL_T", "MCLOONE", "VERSTEGEN", "FRR"])
+    a = equity_measures(x, n, ["CV", "GINI", "THEIL_T", "MCLOONE", "VERSTEGEN", "FRR", "MLD", "ATKINSON"])
+    b = equity_measures(x * c, n, ["CV", "GINI", "THEIL_T", "MCLOONE", "VERSTEGEN", "FRR", "MLD", "ATKINSON"])
     for k in a:
         assert b[k] == pytest.approx(a[k], rel=1e-7, abs=1e-9)
 
@@ -58,6 +60,8 @@ def test_weights_are_pupils(xn, k):
     assert mcloone(x, n) == pytest.approx(mcloone(expanded), rel=1e-9)
     assert verstegen(x, n) == pytest.approx(verstegen(expanded), rel=1e-9)
     assert theil_t(x, n) == pytest.approx(theil_t(expanded), rel=1e-7, abs=1e-12)
+    assert mean_log_deviation(x, n) == pytest.approx(mean_log_deviation(expanded), rel=1e-7, abs=1e-12)
+    assert atkinson(x, n) == pytest.approx(atkinson(expanded), rel=1e-7, abs=1e-12)
     assert coefficient_of_variation(x, n) == pytest.approx(
         coefficient_of_variation(expanded), rel=1e-7, abs=1e-9
     )
@@ -110,3 +114,21 @@ def test_minmax_scores_in_unit_interval(rows):
     out = composite_index(df, [1, -1, 1])
     assert ((out["score"] >= -1e-12) & (out["score"] <= 1 + 1e-12)).all()
     assert out["rank"].min() == 1
+
+
+@given(weighted())
+def test_mld_and_atkinson_bounds_and_their_link(xn):
+    """MLD >= 0; 0 <= Atkinson < 1; Atkinson at aversion 1 is 1 - exp(-MLD); more aversion, more inequality."""
+    x, n = xn
+    mld = mean_log_deviation(x, n)
+    assert mld >= 0.0
+    assert atkinson(x, n, 1.0) == pytest.approx(1.0 - np.exp(-mld), rel=1e-9, abs=1e-12)
+    assert 0.0 <= atkinson(x, n, 0.5) <= atkinson(x, n, 1.0) + 1e-12 <= atkinson(x, n, 2.0) + 2e-12 < 1.0 + 2e-12
+
+
+def test_mld_and_atkinson_on_a_textbook_case():
+    """Two pupils with 1 and 3: mu = 2, MLD = (ln 2 + ln 2/3) / 2, A_2 = 1 - harmonic mean 1.5 / 2 = 0.25."""
+    assert mean_log_deviation([1.0, 3.0]) == pytest.approx((np.log(2.0) + np.log(2.0 / 3.0)) / 2)
+    assert atkinson([1.0, 3.0], epsilon=2.0) == pytest.approx(0.25)
+    assert atkinson([5.0, 5.0, 5.0]) == pytest.approx(0.0, abs=1e-15)
+    assert np.isnan(mean_log_deviation([0.0, 4.0])) and atkinson([0.0, 4.0]) == 1.0
