@@ -69,6 +69,24 @@ def add_user(demo, username: str, role: str, scope: str | None = None) -> tuple[
     return username, PASSWORD
 
 
+def register_act(pg, kind: str, number: str, issuer: str, title_kk: str, title_en: str) -> None:
+    """Register a legal act (dated today) on the acts page, as the first step of a decision that rests on it."""
+    pg.goto(pg.base + "/registry/acts/")
+    pg.select_option("#id_kind", kind)
+    pg.fill("#id_number", number)
+    pg.fill("#id_date", dt.date.today().isoformat())
+    pg.fill("#id_issuer", issuer)
+    pg.fill("#id_title_kk", title_kk)
+    pg.fill("#id_title_en", title_en)
+    submit(pg, "act-form")
+
+
+def choose_act(pg, title: str) -> None:
+    """Pick, in the form's legal-act list, the act whose label holds `title`."""
+    option = pg.locator("#id_legal_act option", has_text=title).first
+    pg.select_option("#id_legal_act", option.get_attribute("value"))
+
+
 def test_an_administrator_adds_a_district_user_who_submits_and_the_region_approves(browser, fresh_demo):
     admin = _page(browser, fresh_demo)
     admin.goto(admin.base + "/accounts/users/new/")
@@ -198,22 +216,16 @@ def test_the_ministry_delegates_a_power_to_the_almaty_akimat_and_the_holder_answ
     school = "KZ-75-002"
     day = dt.date.today().isoformat()
     assert "Akimat of Almaty" not in _holder(ministry, "PRIVATE_LICENSING", school, day)
-    ministry.goto(ministry.base + "/registry/acts/")
-    ministry.select_option("#id_kind", "order")
-    ministry.fill("#id_number", "512")
-    ministry.fill("#id_date", day)
-    ministry.fill("#id_issuer", "Minister of Enlightenment")
-    ministry.fill("#id_title_kk", "Алматы қаласының әкімдігіне жекеменшік мектептерді лицензиялау өкілеттігін беру")
-    ministry.fill("#id_title_en", "On delegating the licensing of private schools to the akimat of Almaty")
-    submit(ministry, "act-form")
+    register_act(ministry, "order", "512", "Minister of Enlightenment",
+                 "Алматы қаласының әкімдігіне жекеменшік мектептерді лицензиялау өкілеттігін беру",
+                 "On delegating the licensing of private schools to the akimat of Almaty")
     ministry.goto(ministry.base + "/competences/delegations/new/")
     ministry.select_option("#id_competence", "PRIVATE_LICENSING")
     ministry.fill("#id_grantor", "KZ-MOE")
     ministry.fill("#id_grantee", "KZ-75-AKIMAT")
     ministry.fill("#id_scope_unit", "KZ-75")
     ministry.fill("#id_valid_from", day)
-    act = ministry.locator("#id_legal_act option", has_text="licensing of private schools to the akimat of Almaty")
-    ministry.select_option("#id_legal_act", act.first.get_attribute("value"))
+    choose_act(ministry, "licensing of private schools to the akimat of Almaty")
     submit(ministry, "delegation-form")
     shot(ministry, "workflow-en-8-delegation")
     answer = _holder(ministry, "PRIVATE_LICENSING", school, day)
@@ -287,8 +299,7 @@ for akimat in OrgUnit.objects.filter(subtype="AKIMAT", code__regex=r"-[0-9]{3}-A
 def _transfer(pg, governed_by: str, of_type: str, body: str, description: str) -> str:
     """Preview, then apply, the transfer of every unit of `of_type` governed by `governed_by` to `body`."""
     pg.goto(pg.base + "/registry/events/new/transfer/")
-    act = pg.locator("#id_legal_act option", has_text="On transferring preschool organizations")
-    pg.select_option("#id_legal_act", act.first.get_attribute("value"))
+    choose_act(pg, "On transferring preschool organizations")
     pg.fill("#id_effective_date", dt.date.today().isoformat())
     pg.fill("#id_description", description)
     pg.fill("#id_governed_by", governed_by)
@@ -308,14 +319,9 @@ def test_a_district_akimats_kindergartens_pass_to_the_region_department_through_
     out = fresh_demo.run("shell", "-c", FIND_TRANSFERS)
     akimat, dept, kgs = json.loads(next(li for li in out.splitlines() if li.startswith("FOUND=")).removeprefix("FOUND="))
     ministry = _page(browser, fresh_demo, add_user(fresh_demo, "reformer", "ministry"))
-    ministry.goto(ministry.base + "/registry/acts/")  # the decision the transfer rests on
-    ministry.select_option("#id_kind", "decision")
-    ministry.fill("#id_number", "77")
-    ministry.fill("#id_date", dt.date.today().isoformat())
-    ministry.fill("#id_issuer", "Akimat of the region")
-    ministry.fill("#id_title_kk", "Мектепке дейінгі ұйымдарды облыстық білім басқармасына беру туралы")
-    ministry.fill("#id_title_en", "On transferring preschool organizations to the region education department")
-    submit(ministry, "act-form")
+    register_act(ministry, "decision", "77", "Akimat of the region",  # the decision the transfer rests on
+                 "Мектепке дейінгі ұйымдарды облыстық білім басқармасына беру туралы",
+                 "On transferring preschool organizations to the region education department")
     preview = _transfer(ministry, akimat, "subtype:KINDERGARTEN", dept,
                         "Kindergartens pass from the district akimat to the region education department")
     assert all(k in preview for k in kgs) and f"{akimat} → {dept}" in preview
