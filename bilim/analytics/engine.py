@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -62,6 +62,7 @@ class _Ctx:
     refs: dict[str, dt.date]
     targets: pd.DataFrame  # period, target_id, ou_code
     by: By
+    fused: OrgSums | None = None  # per-organization sums shared by the passes of a cube build
 
     def __post_init__(self) -> None:
         self.period_maps: dict[tuple[int, str], ir.Table] = {}
@@ -460,18 +461,209 @@ def _simple_sums(ctx: _Ctx, terms: Sequence[Term]) -> ir.Table:
     return j2.group_by(target_id=j2.l_target, period=j2.period, dim=j2.dim.cast("string")).agg(**aggs)
 
 
+class OrgSums:
+    """Per-organization sums of the simple terms, computed once and read by every pass of a cube build.
+
+    Joining the facts to the closure before aggregating (:func:`_simple_sums`) repeats each fact row
+    once per requested ancestor and per period key: tens of millions of rows when every district,
+    region and the republic is asked at once. Summed first per (organization, period, sex, area) and
+    per data element, the facts shrink to a few hundred thousand rows, and every mode and
+    disaggregation of the cube climbs the hierarchy from those. Category filters are taken here;
+    organization attributes, conditions and apportioned shares are constant per organization and
+    period, so they apply unchanged to the sums (:func:`_fused_sums`).
+    """
+
+    def __init__(self, con: ibis.BaseBackend, terms: Sequence[Term], periods: Iterable[str] | None = None) -> None:
+        """``periods``: the fact periods to sum (default every period with facts)."""
+        facts, org_units, closure, has_area = _open(con)
+        self.terms = [t for t in dict.fromkeys(terms) if t.lookup == "sum" and not t.count_orgs]
+        known = sorted(con.execute(facts.select("period").distinct())["period"])
+        self.wanted = set(known) if periods is None else set(periods)
+        self.periods = sorted(self.wanted & set(known)) or ["-"]  # "-": no period at all, no rows
+        f = facts.filter(facts.period.isin(self.periods))
+        if has_area:
+            f = f.left_join(org_units.select(a_ou=org_units.ou_id, a_area=org_units.area), f.ou_id == org_units.ou_id)
+            area = ibis.coalesce(f.area, f.a_area)
+        else:
+            f = f.left_join(org_units.select(a_ou=org_units.ou_id, area=org_units.area), f.ou_id == org_units.ou_id)
+            area = f.area
+        self.column: dict[Term, tuple[str, int]] = {}
+        self.tables: dict[str, ir.Table] = {}
+        for de in sorted({t.de for t in self.terms}):
+            rows = f.filter(f.de == de)
+            aggs = {}
+            for k, term in enumerate(t for t in self.terms if t.de == de):
+                pred: ir.BooleanValue = ibis.literal(True)
+                for cat, vals in term.filters:
+                    pred = pred & _filter_values(rows[cat], vals)
+                aggs[f"a{k}"] = rows.value.cast("float64").sum(where=pred)
+                aggs[f"c{k}"] = rows.value.count(where=pred)
+                self.column[term] = (de, k)
+            self.tables[de] = rows.group_by(
+                g_ou=rows.ou_id, g_period=rows.period, sex=rows.sex.cast("string"),
+                area=(area if has_area else rows.area).cast("string"),
+            ).agg(**aggs).cache()  # fmt: skip
+        ctx = _Ctx(facts, org_units, closure, has_area, self.periods, {p: dt.date.today() for p in self.periods},
+                   pd.DataFrame(columns=["period", "target_id", "ou_code"]), None)  # fmt: skip
+        wide = _per_org_wide(ctx, self.terms, self.periods)
+        self.wide = wide.cache() if wide is not None else None
+        self.aps = list(dict.fromkeys(t.apportion for t in self.terms if t.apportion is not None))
+        self.conds = list(dict.fromkeys(t.org_condition for t in self.terms if t.org_condition is not None))
+
+    def covers(self, terms: Sequence[Term], periods: Sequence[str]) -> bool:
+        """Whether every term is summed here for every fact period that ``periods`` read."""
+        if not all(t in self.column for t in terms):
+            return False
+        needed = {_fact_period(p, t) for t in terms for p in periods}
+        return needed <= self.wanted
+
+    def release(self) -> None:
+        """Let the backend drop the cached sums (they go with their last reference)."""
+        self.tables, self.wide = {}, None
+
+
+def _fact_period(period: str, term: Term) -> str:
+    shifted = shift(period, term.period_offset)
+    return to_calendar(shifted) if term.period_kind == "calendar" else shifted
+
+
+def _fused_sums(ctx: _Ctx, terms: Sequence[Term]) -> Iterator[tuple[ir.Table, list[Term]]]:
+    """The simple terms of :func:`_simple_sums` from the per-organization sums of ``ctx.fused``, one
+    query per data element: ``target_id, period, sex, area, s{k}, n{k}`` for the terms yielded with
+    it, split by both dimensions at once so that every disaggregation is a sum of these rows
+    (:func:`_split_sums`)."""
+    sums = ctx.fused
+    assert isinstance(sums, OrgSums)
+    vc, tg = ctx.valid_closure, ctx.target_table
+    links = vc.join(tg, [vc.c_period == tg.t_period, vc.anc == tg.target_id]).select(
+        l_period=vc.c_period, l_target=vc.anc, l_ou=vc.desc
+    ).cache()  # one hierarchy per pass, read by the query of every data element
+    by_de: dict[str, list[Term]] = {}
+    for term in terms:
+        by_de.setdefault(term.de, []).append(term)
+    for de, de_terms in by_de.items():
+        keys = sorted({(t.period_offset, t.period_kind) for t in de_terms})
+        pm_rows = []
+        for offset, kind in keys:
+            for p in ctx.periods:
+                shifted = shift(p, offset)
+                pm_rows.append(
+                    (p, to_calendar(shifted) if kind == "calendar" else shifted, shifted, f"{offset}{kind}")
+                )
+        pm = ibis.memtable(
+            pd.DataFrame(pm_rows, columns=["req_period", "fact_period", "cond_period", "pkey"]),
+            schema={"req_period": "string", "fact_period": "string", "cond_period": "string", "pkey": "string"},
+        )
+        per_org = sums.tables[de].rename(g_sex="sex", g_area="area")
+        ou = ctx.org_units
+        j = per_org.join(pm, per_org.g_period == pm.fact_period).left_join(ou, per_org.g_ou == ou.ou_id)
+        uses_wide = any(t.org_condition is not None or t.apportion is not None for t in de_terms)
+        if uses_wide and sums.wide is not None:
+            wide = sums.wide
+            j = j.left_join(wide, [per_org.g_ou == wide.w_ou, pm.cond_period == wide.w_period])
+        j = j.join(links, [pm.req_period == links.l_period, per_org.g_ou == links.l_ou])
+        aggs = {}
+        for n, term in enumerate(de_terms):
+            _de, k = sums.column[term]
+            pred = j.pkey == f"{term.period_offset}{term.period_kind}"
+            for attr, vals in term.org:
+                pred = pred & _filter_values(j[attr], vals)
+            value, count = j[f"a{k}"], j[f"c{k}"]
+            if term.org_condition is not None:
+                i = sums.conds.index(term.org_condition)
+                c = term.org_condition
+                rhs = []
+                if c.right_de:
+                    rhs.append(j[f"c_right{i}"])
+                if c.right_attr:
+                    rhs.append(j[c.right_attr].cast("float64"))
+                if c.right_value is not None:
+                    rhs.append(ibis.literal(c.right_value, type="float64"))
+                right = rhs[0] if len(rhs) == 1 else ibis.coalesce(*rhs)
+                pred = pred & _OPS[c.op](j[f"c_left{i}"], right).fill_null(False)
+            if term.apportion is not None:
+                i = sums.aps.index(term.apportion)
+                whole = j[f"ap_whole{i}"]
+                share = ibis.ifelse(
+                    whole > 0, j[f"ap_part{i}"].fill_null(0) / whole, ibis.null().cast("float64")
+                )
+                value = value * share
+                count = ibis.ifelse(share.isnull(), 0, count)
+            aggs[f"s{n}"] = value.sum(where=pred)
+            aggs[f"n{n}"] = count.sum(where=pred)
+        yield j.group_by(target_id=j.l_target, period=j.req_period, sex=j.g_sex, area=j.g_area).agg(**aggs), de_terms
+
+
+def _split_sums(batches: Sequence[tuple[pd.DataFrame, Sequence[Term]]], bys: Sequence[By]) -> dict[By, dict[Term, pd.DataFrame]]:
+    """Term frames (indexed by target, period, dim) for each disaggregation, from sums split by sex
+    and area together. A term that is not split (``split: false``) is its total repeated for every
+    group; rows without the dimension count only in the total, as in :func:`_simple_sums`."""
+    out: dict[By, dict[Term, pd.DataFrame]] = {b: {} for b in bys}
+    for wide, group in batches:
+        for by in bys:
+            if by is None:
+                keyed = wide.assign(dim="")
+            else:
+                col = by.lower()
+                keyed = wide[wide[col].notna()].assign(dim=lambda f, c=col: f[c].astype(str))
+            cols = [c for c in wide.columns if c[0] in "sn" and c[1:].isdigit()]
+            summed = keyed.groupby(["target_id", "period", "dim"])[cols].sum(min_count=1)
+            total = None
+            for k, term in enumerate(group):
+                if by is not None and not term.split:
+                    if total is None:
+                        total = wide.groupby(["target_id", "period"])[cols].sum(min_count=1)
+                    frame = pd.concat({g: total for g in DIM_VALUES[by]}, names=["dim"])
+                    frame = frame.reorder_levels(["target_id", "period", "dim"])
+                else:
+                    frame = summed
+                part = pd.DataFrame({"value": frame[f"s{k}"].astype("float64") * term.sign,
+                                     "n": frame[f"n{k}"].astype("float64").fillna(0)})  # fmt: skip
+                out[by][term] = part[part["n"] > 0].sort_index()
+    return out
+
+
+def _other_sums(con: ibis.BaseBackend, ctx: _Ctx, other: Sequence[Term], terms: Sequence[Term]) -> dict[Term, pd.DataFrame]:
+    """Terms the fused sums cannot give (organization counts, nearest-ancestor lookups), one batch of
+    backend queries for ``ctx``'s disaggregation."""
+    if not other:
+        return {}
+    frames = []
+    exprs = [_term_expr(ctx, term, terms.index(term)) for term in other]
+    for i in range(0, len(exprs), TERM_BATCH):
+        chunk = exprs[i : i + TERM_BATCH]
+        frames.append(con.execute(ibis.union(*chunk, distinct=False) if len(chunk) > 1 else chunk[0]))
+    df = pd.concat(frames, ignore_index=True)
+    df["dim"] = df["dim"].fillna("").astype(str)
+    df["value"] = df["value"].astype("float64")
+    df["n"] = df["n"].astype("float64").fillna(0)
+    df["target_id"] = df["target_id"].astype("int64")
+    return {terms[int(key)]: grp.set_index(["target_id", "period", "dim"])[["value", "n"]].sort_index()
+            for key, grp in df.groupby("tkey")}  # fmt: skip
+
+
 def _term_sums(con: ibis.BaseBackend, ctx: _Ctx, terms: Sequence[Term]) -> dict[Term, pd.DataFrame]:
     """Evaluate distinct terms in as few backend queries as possible; frames indexed by cell.
 
     Values are signed (``value * sign``), so the terms of a part are simply added.
     """
+    if ctx.fused is not None:
+        both = [t for t in terms if t.lookup == "sum" and not t.count_orgs]
+        if both and ctx.fused.covers(both, ctx.periods):
+            batches = [(con.execute(expr), group) for expr, group in _fused_sums(ctx, both)]
+            out = _split_sums(batches, [ctx.by])[ctx.by]
+            rest = [t for t in terms if t not in both]
+            return {**out, **_other_sums(con, ctx, rest, terms)}
     simple = [t for t in terms if _is_simple(t, ctx.by)]
     other = [t for t in terms if not _is_simple(t, ctx.by)]
     long_frames = []
     if simple:
-        wide = con.execute(_simple_sums(ctx, simple))
+        batches = [(con.execute(_simple_sums(ctx, simple)), simple)]
+    else:
+        batches = []
+    for wide, group in batches:
         base = wide[["target_id", "period", "dim"]]
-        for k, term in enumerate(simple):
+        for k, term in enumerate(group):
             part = base.assign(tkey=terms.index(term), value=wide[f"s{k}"].astype("float64") * term.sign,
                                n=wide[f"n{k}"].astype("float64"))  # fmt: skip
             long_frames.append(part[part["n"] > 0])
@@ -542,6 +734,71 @@ def _assemble(ind: Indicator, sums: dict[Term, pd.DataFrame]) -> pd.DataFrame:
     return out
 
 
+class _WideSums:
+    """Term sums side by side (one column per term, one row per cell), so that assembling the
+    catalogue's indicators is column arithmetic instead of a reindex of frames per indicator: the
+    cube assembles 70 indicators x 3 disaggregations x 2 modes per refresh. Same rules as
+    :func:`_assemble` (the cube test compares them cell by cell)."""
+
+    def __init__(self, sums: dict[Term, pd.DataFrame]) -> None:
+        self.col = {term: i for i, term in enumerate(sums)}
+        frames = [f.assign(_t=i) for i, f in enumerate(sums.values()) if len(f)]
+        if frames:
+            long = pd.concat(frames).set_index("_t", append=True)
+            value = long["value"].unstack("_t")
+            count = long["n"].unstack("_t")
+            self.index = value.index
+            self.value = value.reindex(columns=range(len(self.col))).to_numpy(dtype="float64")
+            self.n = count.reindex(columns=range(len(self.col))).fillna(0).to_numpy(dtype="float64")
+        else:
+            self.index = _EMPTY.index
+            self.value = np.empty((0, len(self.col)))
+            self.n = np.empty((0, len(self.col)))
+
+    def _cols(self, term: Term) -> tuple[np.ndarray, np.ndarray]:
+        i = self.col.get(term)
+        if i is None:
+            return np.full(len(self.index), np.nan), np.zeros(len(self.index))
+        return self.value[:, i], self.n[:, i]
+
+    def assemble(self, ind: Indicator) -> pd.DataFrame:
+        rows = len(self.index)
+        present = np.zeros(rows, dtype=bool)
+        totals: dict[str, np.ndarray] = {}
+        ok = np.ones(rows, dtype=bool)
+        for part, term in ind.parts():
+            vals, n = self._cols(term)
+            if part in ("numerator", "denominator"):
+                present |= n > 0
+            if part in totals:
+                both = np.isnan(totals[part]) & np.isnan(vals)
+                total = np.nan_to_num(totals[part]) + np.nan_to_num(vals)
+                total[both] = np.nan
+                totals[part] = total
+            else:
+                totals[part] = vals.copy()
+            if term.required:
+                ok &= n > 0
+        num = totals.get("numerator", np.full(rows, np.nan))
+        den = totals["denominator"] if ind.denominator else np.ones(rows)
+        if ind.numerator_narrows_denominator:
+            num = np.where(np.isnan(num) & ~np.isnan(den), 0.0, num)
+        if ind.denominator_factor:
+            den = den * totals["denominator_factor"]
+        ok &= ~np.isnan(den) & (den != 0) & ~np.isnan(num)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(ok, ind.factor * num / np.where(ok, den, 1.0), np.nan)
+        keep = present
+        if not keep.any():
+            return pd.DataFrame(columns=["target_id", "period", "dim", "numerator", "denominator", "value"])
+        cells = self.index[keep]
+        out = pd.DataFrame({"target_id": cells.get_level_values(0), "period": cells.get_level_values(1),
+                            "dim": cells.get_level_values(2), "numerator": num[keep],
+                            "denominator": den[keep], "value": value[keep]})  # fmt: skip
+        out["dim"] = out["dim"].replace("", None)
+        return out
+
+
 def _compute_defs(
     con: ibis.BaseBackend,
     inds: Sequence[Indicator],
@@ -554,8 +811,14 @@ def _compute_defs(
     mode: Mode = "current",
     as_of: dt.date | None = None,
     targets: pd.DataFrame | None = None,
+    fused: OrgSums | None = None,
+    sums: dict[Term, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
-    """Compute definitions (not codes); returns the tidy frame with ``target_id`` and ``dim``."""
+    """Compute definitions (not codes); returns the tidy frame with ``target_id`` and ``dim``.
+
+    ``fused`` gives per-organization sums computed once (:class:`OrgSums`) to climb the hierarchy
+    from: the same cells, far cheaper when the targets are every aggregate unit (the cube).
+    ``sums`` are term sums computed already for these targets, mode and ``by`` (:func:`cube_sums`)."""
     from .flow import flow_indicators, survival_from_rates  # survival is built on the flow rates
 
     if by not in (None, "SEX", "AREA"):
@@ -565,7 +828,7 @@ def _compute_defs(
     if targets is None:
         targets = resolve_targets(con, periods, refs, ou_codes=ou_codes, level=level, within=within)
     facts, org_units, closure, has_area = _open(con)
-    ctx = _Ctx(facts, org_units, closure, has_area, periods, refs, targets, by)
+    ctx = _Ctx(facts, org_units, closure, has_area, periods, refs, targets, by, fused)
     code_of = dict(zip(targets["target_id"], targets["ou_code"], strict=False))
     wanted = [ind for ind in inds if by is None or by in ind.disaggregations]
     components: dict[str, list[Indicator]] = {}
@@ -576,19 +839,26 @@ def _compute_defs(
             )
     ratio_defs = [i for i in wanted if i.method != "survival"] + [c for cs in components.values() for c in cs]
     terms = list(dict.fromkeys(term for ind in ratio_defs for _part, term in ind.parts()))
-    sums = _term_sums(con, ctx, terms)
+    if sums is None:
+        sums = _term_sums(con, ctx, terms)
+
+        def assemble(ind: Indicator) -> pd.DataFrame:
+            return _assemble(ind, sums)
+    else:  # the cube: many indicators over the same sums
+        assemble = _WideSums(sums).assemble
     frames = []
     for ind in wanted:
         if ind.method == "survival":
             rates = []
             for comp in components[ind.code]:
                 if comp.code.startswith(("REPR_", "PROMR_")):
-                    r = _assemble(comp, sums)
+                    r = assemble(comp)
                     r.insert(0, "indicator", comp.code)
                     rates.append(r)
-            out = survival_from_rates(ind, pd.concat(rates, ignore_index=True))
+            out = survival_from_rates(ind, pd.concat([r for r in rates if len(r)], ignore_index=True)
+                                      if any(len(r) for r in rates) else rates[0])
         else:
-            out = _assemble(ind, sums)
+            out = assemble(ind)
         if out.empty:
             continue
         out.insert(0, "indicator", ind.code)
@@ -604,6 +874,50 @@ def _compute_defs(
     for col in ("numerator", "denominator", "value"):
         res[col] = res[col].astype("float64")
     return res.drop(columns="_o")
+
+
+def terms_of(inds: Sequence[Indicator]) -> list[Term]:
+    """Every term the indicators are computed from (survival through its flow rates)."""
+    from .flow import flow_indicators
+
+    out: list[Term] = []
+    for ind in inds:
+        comps = (flow_indicators(ind.params["grades"], graduates_grade=ind.params.get("graduates_grade", "G11"))
+                 if ind.method == "survival" else [ind])  # fmt: skip
+        out += [t for comp in comps for _p, t in comp.parts()]
+    return list(dict.fromkeys(out))
+
+
+def cube_sums(
+    con: ibis.BaseBackend,
+    inds: Sequence[Indicator],
+    periods: Sequence[str],
+    *,
+    mode: Mode,
+    as_of: dt.date | None,
+    targets: pd.DataFrame,
+    fused: OrgSums,
+    bys: Sequence[By] = (None, "SEX", "AREA"),
+) -> dict[By, dict[Term, pd.DataFrame]]:
+    """Term sums of every disaggregation in one pass: one query per data element split by sex and
+    area at once (:func:`_fused_sums`), plus the few terms that need a query of their own. Feed each
+    to :func:`_compute_defs` (``sums=``) with the same targets and mode."""
+    periods = list(dict.fromkeys(periods))
+    refs = reference_dates(periods, mode, as_of)
+    facts, org_units, closure, has_area = _open(con)
+    terms = terms_of(inds)
+    both = [t for t in terms if t.lookup == "sum" and not t.count_orgs]
+    ctx = _Ctx(facts, org_units, closure, has_area, periods, refs, targets, None, fused)
+    if not fused.covers(both, periods):
+        raise ValueError("the per-organization sums do not cover these terms and periods")
+    batches = [(con.execute(expr), group) for expr, group in _fused_sums(ctx, both)]
+    out = _split_sums(batches, bys)
+    rest = [t for t in terms if t not in both]
+    for by in bys:
+        if rest:
+            ctx_by = _Ctx(facts, org_units, closure, has_area, periods, refs, targets, by, fused)
+            out[by].update(_other_sums(con, ctx_by, rest, terms))
+    return out
 
 
 def compute(

@@ -166,17 +166,27 @@ def survival_from_rates(ind: Indicator, rates: pd.DataFrame) -> pd.DataFrame:
     cols = ["target_id", "period", "dim", "numerator", "denominator", "value"]
     if rates.empty:
         return pd.DataFrame(columns=cols)
-    rates = rates.assign(ou_code=rates["target_id"])
-    table = _table_from_rates(rates, grades, "SEX", k)  # "SEX" only to keep the dim column
-    last = table[table["grade"] == grades[-1]]
-    share = last["survival" if k is None else "survival_k"].astype("float64")
+    # Only the last grade's survival is needed: the product of the steps of the grades before it,
+    # taken for every cell at once (a loop per unit and period took seconds for the cube).
+    res = rates.copy()
+    res[["rate", "grade"]] = res["indicator"].str.split("_", n=1, expand=True)
+    res["dim"] = res["dim"].fillna("")
+    keys = ["target_id", "period", "dim"]
+    wide = res.pivot_table(index=keys, columns=["rate", "grade"], values="value", dropna=False, aggfunc="first")
+    passed = grades[:-1]
+    cells = wide.index
+    p = wide.reindex(columns=pd.MultiIndex.from_product([["PROMR"], passed])).to_numpy(dtype="float64") / 100.0
+    r = wide.reindex(columns=pd.MultiIndex.from_product([["REPR"], passed])).to_numpy(dtype="float64") / 100.0
+    step = p / (1.0 - r) if k is None else p * sum(r**j for j in range(k + 1))
+    share = pd.Series(np.prod(step, axis=1) if passed else np.ones(len(cells)), index=cells, dtype="float64")
+    out = share.reset_index(name="share")
     return pd.DataFrame(
         {
-            "target_id": last["ou_code"].astype("int64"),
-            "period": last["period"],
-            "dim": last["sex"].replace("", None),
-            "numerator": cohort * share,
+            "target_id": out["target_id"].astype("int64"),
+            "period": out["period"],
+            "dim": out["dim"].replace("", None),
+            "numerator": cohort * out["share"],
             "denominator": cohort,
-            "value": ind.factor * share,
+            "value": ind.factor * out["share"],
         }
     ).reset_index(drop=True)

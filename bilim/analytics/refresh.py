@@ -30,7 +30,7 @@ import pyarrow as pa
 from django.conf import settings
 from django.db import connection
 
-from . import visibility
+from . import cube, visibility
 from .warehouse import SCHEMAS, closure_from_parents
 
 CATEGORY_COLUMNS = ("sex", "age", "grade", "qual", "exp", "lang")
@@ -45,6 +45,7 @@ class RefreshReport:
     registry_rebuilt: bool = False
     visibility_rebuilt: bool = False
     seconds: float = 0.0
+    cube: cube.CubeReport | None = None
 
     @property
     def changed(self) -> bool:
@@ -56,7 +57,14 @@ class RefreshReport:
         return (f"Rebuilt {len(self.rebuilt)} partition(s) ({self.fact_rows:,} fact rows), dropped "
                 f"{len(self.dropped)}, {self.unchanged} unchanged; registry "
                 f"{'rebuilt' if self.registry_rebuilt else 'unchanged'}; approval visibility "
-                f"{'rebuilt' if self.visibility_rebuilt else 'unchanged'}; {self.seconds:.2f}s.")
+                f"{'rebuilt' if self.visibility_rebuilt else 'unchanged'}; {self._cube_summary()}{self.seconds:.2f}s.")
+
+    def _cube_summary(self) -> str:
+        c = self.cube
+        if c is None:
+            return ""
+        what = "cube rebuilt" if c.rebuilt else f"cube: {c.pairs} cell(s) recomputed, {c.level_pairs} for reader levels"
+        return f"{what} ({c.rows:,} rows, {c.seconds:.2f}s); "
 
 
 def warehouse_path() -> Path:
@@ -104,6 +112,49 @@ def _load_partition_levels(db: duckdb.DuckDBPyConnection) -> None:
     db.execute("INSERT INTO partition_levels SELECT f.de, f.period, MAX(COALESCE(v.visible_to, ?)) FROM facts f "
                "LEFT JOIN visibility v ON v.de = f.de AND v.period = f.period AND v.ou_id = f.ou_id "
                "GROUP BY f.de, f.period", [visibility.PUBLIC])
+
+
+def _visibility_signatures(db: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tuple]:
+    """Per (element, period), a digest of its visibility rows: the partitions an approval step
+    changed are those whose digest differs (their cube rows for reader levels are recomputed)."""
+    rows = db.execute("SELECT de, period, COUNT(*), BIT_XOR(HASH(ou_id, visible_to)) FROM visibility "
+                      "GROUP BY de, period").fetchall()
+    return {(de, p): (n, h) for de, p, n, h in rows}
+
+
+def cube_enabled() -> bool:
+    """Whether a refresh materialises the indicator cube (setting BILIM_CUBE, default on)."""
+    return bool(getattr(settings, "BILIM_CUBE", True))
+
+
+def _update_cube(work: Path, *, changed: set[tuple[str, str]], visibility_changed: set[tuple[str, str]],
+                 rebuild: bool, log: Callable[[str], None] | None) -> cube.CubeReport:
+    """Materialise the cube into the work copy before it is swapped in (see `bilim.analytics.cube`)."""
+    from .service import _level_backend, _open_snapshot
+
+    con = _open_snapshot(work, read_only=False)
+    try:
+        today = dt.date.today()
+        cur = con.con.cursor()
+        try:
+            cur.execute("USE memory.lvl0")
+            win = cube.window(cur, cube.catalogue_fingerprint())
+        finally:
+            cur.close()
+        rebuild = rebuild or not win.covers("current", today) or not _has_cube(con)
+        levels = {level: _level_backend(con, level) for level in visibility.LEVELS}
+        out = cube.update(levels[0], levels, changed=changed, visibility_changed=visibility_changed,
+                          rebuild=rebuild, as_of=today, log=log)
+        con.raw_sql("CHECKPOINT warehouse")
+        return out
+    finally:
+        con.disconnect()
+
+
+def _has_cube(con) -> bool:  # noqa: ANN001
+    rows = con.raw_sql("SELECT COUNT(*) FROM information_schema.tables WHERE table_catalog = 'warehouse' "
+                       "AND table_name = 'cube'").fetchone()
+    return bool(rows[0])
 
 
 def _source_fingerprints() -> dict[tuple[str, str], tuple[int, str, int]]:
@@ -237,13 +288,17 @@ def _refresh_locked(path: Path, full: bool, log: Callable[[str], None] | None) -
                 stored_vis = row[0] if row else None
             except duckdb.CatalogException:
                 stored, stored_reg, stored_vis = {}, None, None
-        if stored == source and stored_reg == reg_fp and stored_vis == vis_fp:
+            # the cube is stale when the catalogue changed or today's hierarchy is not the one of
+            # its `current` rows (a restructuring took effect since): then it is rebuilt
+            cube_ok = not cube_enabled() or cube.window(ro, cube.catalogue_fingerprint()).covers("current", None)
+        if stored == source and stored_reg == reg_fp and stored_vis == vis_fp and cube_ok:
             report.unchanged = len(source)
             report.seconds = time.perf_counter() - started
             return report
         shutil.copyfile(path, work)
     else:
         stored, stored_reg, stored_vis = {}, None, None
+    vis_changed: set[tuple[str, str]] = set()
     db = duckdb.connect(str(work))
     try:
         _ensure_schema(db)
@@ -271,7 +326,10 @@ def _refresh_locked(path: Path, full: bool, log: Callable[[str], None] | None) -
             db.executemany("INSERT INTO partitions VALUES (?, ?, ?, ?, ?, ?)",
                            [[de, p, *source[(de, p)], now] for de, p in changed])
         if full or stored_vis != vis_fp or set(stored) != set(source):
+            before = _visibility_signatures(db)
             _load_visibility(db, set(source))
+            after = _visibility_signatures(db)
+            vis_changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
             db.execute("INSERT OR REPLACE INTO meta VALUES ('visibility', ?)", [vis_fp])
             report.visibility_rebuilt = True
         if changed or gone or report.visibility_rebuilt:
@@ -281,6 +339,9 @@ def _refresh_locked(path: Path, full: bool, log: Callable[[str], None] | None) -
         db.execute("CHECKPOINT")
     finally:
         db.close()
+    if cube_enabled():
+        report.cube = _update_cube(work, changed=set(changed) | set(gone), visibility_changed=vis_changed,
+                                   rebuild=full or report.registry_rebuilt, log=log)
     os.replace(work, path)
     report.seconds = time.perf_counter() - started
     if log:

@@ -21,6 +21,7 @@ import ibis
 import pandas as pd
 
 from . import composite as _composite
+from . import cube as _cube
 from . import engine, visibility
 from .catalogue import Catalogue, load_catalogue
 from .equity import equity as _equity_of
@@ -92,7 +93,7 @@ def _schema(level: int) -> str:
     return f"memory.lvl{level}"
 
 
-def _open_snapshot(path: os.PathLike) -> ibis.BaseBackend:
+def _open_snapshot(path: os.PathLike, read_only: bool = True) -> ibis.BaseBackend:
     """An in-memory DuckDB with the warehouse file attached read-only, and one schema of views per
     reader level in which `facts` (and the period list) leave out what that level may not see yet.
 
@@ -101,10 +102,11 @@ def _open_snapshot(path: os.PathLike) -> ibis.BaseBackend:
     the same path returned the *old* instance, and readers kept seeing stale figures after a refresh.
     An in-memory instance is never shared, and the attached file is the one now at ``path``.
     The engine is unchanged by levels: it reads `facts` of whichever schema its cursor uses.
+    The refresh opens its work copy the same way (``read_only=False``) to materialise the cube.
     """
     con = ibis.duckdb.connect()
     quoted = str(path).replace("'", "''")
-    con.raw_sql(f"ATTACH '{quoted}' AS warehouse (READ_ONLY)")
+    con.raw_sql(f"ATTACH '{quoted}' AS warehouse" + (" (READ_ONLY)" if read_only else ""))
     tables = {r[0] for r in con.raw_sql("SELECT table_name FROM information_schema.tables "
                                         "WHERE table_catalog = 'warehouse'").fetchall()}
     approval = {"visibility", "partition_levels"} <= tables
@@ -421,12 +423,56 @@ def _day_key(mode: str, as_of: dt.date | None) -> dt.date | None:
     return (as_of or dt.date.today()) if mode == "current" else None
 
 
+_windows: dict[tuple, _cube.Window] = {}  # snapshot stamp -> what its cube answers (read from the file)
+
+
+def _cube_answer(codes: Sequence[str], periods: Sequence[str], *, ou_codes: Sequence[str] | None,
+                 level: str | None, within: str | None, by: str | None, mode: str,
+                 as_of: dt.date | None) -> pd.DataFrame | None:
+    """The answer read from the snapshot's materialised cube, or None when the cube does not hold it
+    (organizations, ``current`` as of a date with another hierarchy, a warehouse without a cube).
+
+    Every process reads the same rows of the same file, so no answer depends on which worker serves
+    it, and a refresh that changed one form leaves every other cell as it was.
+    """
+    if not codes or not periods:
+        return None
+    con, stamp = _current()
+    cur = _cursor(con)
+    try:
+        win = _windows.get(stamp)
+        if win is None:
+            win = _cube.window(cur, _cube.catalogue_fingerprint())
+            if len(_windows) > 8:
+                _windows.clear()
+            _windows[stamp] = win
+        if not win.covers(mode, as_of):
+            return None
+        kinds: dict[str, str] = {}
+        asked = list(ou_codes or []) + ([within] if within is not None else [])
+        if asked:
+            marks = ", ".join(["?"] * len(asked))
+            kinds = dict(cur.execute(f"SELECT code, kind FROM org_units WHERE code IN ({marks})", asked).fetchall())
+            if any(code not in kinds for code in asked):
+                return None  # the engine names the unknown units
+        if not _cube.answerable(ou_codes=ou_codes, level=level, by=by, kinds=kinds):
+            return None
+        return _cube.lookup(cur, codes, periods, ou_codes=ou_codes, level=level, within=within, by=by, mode=mode,
+                            as_of=as_of, reader=reader_level.get())
+    finally:
+        cur.close()
+
+
 def indicators(codes: Sequence[str], periods: Sequence[str], *, ou_codes: Sequence[str] | None = None,
                level: str | None = None, within: str | None = None, by: str | None = None,
-               mode: str = "current", as_of: dt.date | None = None, cache: bool = True) -> pd.DataFrame:
+               mode: str = "current", as_of: dt.date | None = None, cache: bool = True,
+               use_cube: bool = True) -> pd.DataFrame:
     """Indicator values: columns indicator, period, ou_code, [sex|area], numerator, denominator, value, mode.
 
-    A dashboard asking the same question twice pays once (see `_memo`).
+    Aggregate units (republic, regions, districts) are read from the cube the refresh materialised
+    (`bilim.analytics.cube`); everything else is computed from the facts, and a dashboard asking
+    the same question twice pays once (see `_memo`). ``use_cube=False`` always computes (the
+    cube's own tests compare the two).
     """
     _check_mode(mode)
     unknown = [c for c in codes if c not in catalogue().indicators]
@@ -434,6 +480,11 @@ def indicators(codes: Sequence[str], periods: Sequence[str], *, ou_codes: Sequen
         raise ValueError(f"Unknown indicator code(s): {', '.join(unknown)}")
     cat = catalogue()
     codes, periods = list(codes), list(periods)
+    if use_cube:
+        hit = _cube_answer(codes, periods, ou_codes=ou_codes, level=level, within=within, by=by, mode=mode,
+                           as_of=as_of)
+        if hit is not None:
+            return hit
 
     def compute(con: ibis.BaseBackend) -> pd.DataFrame:
         return engine.compute(con, codes, periods, ou_codes=ou_codes, level=level, within=within, by=by,
