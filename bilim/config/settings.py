@@ -184,6 +184,8 @@ BILIM_REFRESH_DELAY = float(os.environ.get("BILIM_REFRESH_DELAY", "2"))
 BILIM_REFRESH_MIN_INTERVAL = float(os.environ.get("BILIM_REFRESH_MIN_INTERVAL", "30"))
 # background | inline (the write waits for the refresh: figures follow at once) | off
 BILIM_REFRESH_MODE = os.environ.get("BILIM_REFRESH_MODE", "background")
+# Materialise the indicator cube at every refresh (bilim.analytics.cube; "0": answer everything from the facts).
+BILIM_CUBE = os.environ.get("BILIM_CUBE", "1") == "1"
 # Warm a new warehouse snapshot before readers switch to it ("0": switch at once, answers recomputed live).
 BILIM_ANALYTICS_WARM = os.environ.get("BILIM_ANALYTICS_WARM", "1") == "1"
 
