@@ -13,10 +13,12 @@ as a service of its own passes `--no-worker`.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import sys
 import threading
+import time
 from typing import IO, Any
 
 from django.core.management import call_command
@@ -61,6 +63,8 @@ class Command(BaseCommand):
         self.stdout.flush()
         try:
             if opts["dev"]:
+                if worker is not None:
+                    worker.watch()
                 call_command("runserver", opts["addr"], use_reloader=False, use_threading=True,
                              insecure_serving=True)
                 return
@@ -70,21 +74,26 @@ class Command(BaseCommand):
             _Gunicorn({"bind": opts["addr"], "workers": opts["workers"], "threads": opts["threads"],
                        "worker_class": "gthread", "backlog": 2048, "timeout": opts["timeout"],
                        "graceful_timeout": 30, "accesslog": "-", "errorlog": "-", "loglevel": "warning",
-                       "post_worker_init": _worker_started}).run()
+                       "post_worker_init": _worker_started}, refresh_worker=worker).run()
         finally:
             if worker is not None:
                 worker.stop()
 
 
 class RefreshWorker:
-    """One `bilim worker` process beside the web server: started with it, restarted after
-    `RESTART_DELAY` seconds if it dies (a lost database connection ends it), stopped with it.
+    """One `bilim worker` process beside the web server: started with it, restarted
+    `RESTART_DELAY` seconds after it died (a lost database connection ends it), stopped with it.
 
     Why a process of its own and not a thread: the web server forks workers, and the refresh queue
     needs exactly one consumer however many web processes there are. It runs in a session of its
     own, so a Ctrl-C in the terminal reaches serve only and the worker gets one SIGTERM from `stop`
     (it finishes the refresh it is running, then exits); and it ends with serve even when serve is
-    killed outright (`bilim worker` asks the kernel for SIGTERM when its parent dies)."""
+    killed outright (`bilim worker` asks the kernel for SIGTERM when its parent dies).
+
+    No thread watches it under gunicorn: a thread alive when gunicorn forks its web workers made
+    them hang at exit (DuckDB's cleanup joins threads that the fork did not copy), so that serve
+    took the whole graceful timeout to stop. gunicorn's master loop calls `check` instead (about
+    once a second); the development server, which does not fork, gets a thread (`watch`)."""
 
     RESTART_DELAY = 5.0
     STOP_TIMEOUT = 60.0
@@ -92,57 +101,57 @@ class RefreshWorker:
     def __init__(self, out: IO[str] | Any, command: list[str] | None = None) -> None:
         self.out = out
         self.command = command or [sys.executable, "-m", "bilim.cli", "worker"]
+        # gunicorn forks its workers inside serve's `try`: a worker leaving runs the `finally` too, and
+        # must not stop the refresh worker (only the process that started it does)
+        self.owner = os.getpid()
         self.proc: subprocess.Popen | None = None
-        self._stopping = threading.Event()
-        self._lock = threading.Lock()
-        self._watcher: threading.Thread | None = None
-
-    def _spawn(self) -> None:
-        import os
-
-        env = {**os.environ, "BILIM_WORKER_PARENT": str(os.getpid())}
-        self.proc = subprocess.Popen(self.command, env=env, start_new_session=True)
-        self.out.write(gettext("Refresh worker started (pid %(pid)d)") % {"pid": self.proc.pid})
-        self.out.flush()
+        self.stopping = threading.Event()
+        self._died_at: float | None = None
 
     def start(self) -> None:
-        with self._lock:
-            self._spawn()
-        self._watcher = threading.Thread(target=self._watch, name="bilim-worker-watch", daemon=True)
-        self._watcher.start()
+        # unbuffered: its lines (jobs started and finished) show in serve's output as they happen
+        env = {**os.environ, "BILIM_WORKER_PARENT": str(os.getpid()), "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(self.command, env=env, start_new_session=True)
+        self.out.write(gettext("Refresh worker started (pid %(pid)d)") % {"pid": self.proc.pid} + "\n")
+        self.out.flush()
 
-    def _watch(self) -> None:
-        while not self._stopping.is_set():
-            proc = self.proc
-            assert proc is not None
-            code = proc.wait()  # gunicorn's master may reap it first: then the code reads 0
-            if self._stopping.is_set():
-                return
-            log.warning("the refresh worker (pid %s) exited with %s; restarting it in %.0f s",
-                        proc.pid, code, self.RESTART_DELAY)
-            if self._stopping.wait(self.RESTART_DELAY):
-                return
-            with self._lock:
-                if self._stopping.is_set():
-                    return
-                self._spawn()
+    def check(self) -> None:
+        """Restart the worker if it has been dead for `RESTART_DELAY` seconds; cheap, never blocks."""
+        if self.proc is None or self.stopping.is_set() or os.getpid() != self.owner:
+            return
+        if self.proc.poll() is None:  # (gunicorn's master may have reaped it: the exit code is lost)
+            return
+        now = time.monotonic()
+        if self._died_at is None:
+            self._died_at = now
+            log.warning("the refresh worker (pid %s) stopped; restarting it in %.0f s", self.proc.pid,
+                        self.RESTART_DELAY)
+        if now - self._died_at >= self.RESTART_DELAY:
+            self._died_at = None
+            self.start()
+
+    def watch(self, every: float = 1.0) -> None:
+        """`check` from a thread of its own, for a server that does not fork (`--dev`)."""
+        def loop() -> None:
+            while not self.stopping.wait(every):
+                self.check()
+
+        threading.Thread(target=loop, name="bilim-worker-watch", daemon=True).start()
 
     def stop(self) -> None:
         """SIGTERM, then wait for the job it is running; killed after `STOP_TIMEOUT` seconds."""
-        with self._lock:
-            self._stopping.set()
-            proc = self.proc
-        if proc is None:
+        if os.getpid() != self.owner:
             return
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(self.STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if self._watcher is not None:
-            self._watcher.join(5)
+        self.stopping.set()
+        proc = self.proc
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(self.STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def _worker_started(worker: Any) -> None:
@@ -165,16 +174,37 @@ def _application() -> Any:
 
 try:
     from gunicorn.app.base import BaseApplication
+    from gunicorn.arbiter import Arbiter
 except ImportError:  # pragma: no cover - gunicorn is a locked dependency
-    BaseApplication = object  # type: ignore[assignment,misc]
+    BaseApplication = Arbiter = object  # type: ignore[assignment,misc]
+
+
+class _Arbiter(Arbiter):  # type: ignore[misc,valid-type]
+    """gunicorn's master, which also keeps the refresh worker alive: its loop maintains the web
+    workers about once a second (`manage_workers`), and checks the refresh worker at the same time."""
+
+    def manage_workers(self) -> None:
+        super().manage_workers()
+        if (refresh_worker := getattr(self.app, "refresh_worker", None)) is not None:
+            refresh_worker.check()
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc,valid-type]
     """gunicorn configured from the options above, loading Bilim's WSGI application in each worker."""
 
-    def __init__(self, options: dict[str, Any]):
+    def __init__(self, options: dict[str, Any], refresh_worker: RefreshWorker | None = None):
         self.options = options
+        self.refresh_worker = refresh_worker
         super().__init__()
+
+    def run(self) -> None:
+        """`BaseApplication.run` with Bilim's master (`_Arbiter`)."""
+        try:
+            _Arbiter(self).run()
+        except RuntimeError as e:
+            sys.stderr.write(f"\nError: {e}\n\n")
+            sys.stderr.flush()
+            sys.exit(1)
 
     def load_config(self) -> None:
         for key, value in self.options.items():
