@@ -55,8 +55,12 @@ class Command(BaseCommand):
             self.stdout.write(f"{n} upload job(s) interrupted by the last stop marked as failed")
         from bilim.analytics import refresher
 
+        try:
+            mode = refresher.mode()
+        except ValueError as e:  # a mistyped BILIM_REFRESH_MODE: say so before serving anything
+            raise CommandError(str(e)) from None
         worker = None
-        if not opts["no_worker"] and refresher.mode() == "queue":
+        if not opts["no_worker"] and mode == "queue":
             worker = RefreshWorker(self.stdout)
             worker.start()
         self.stdout.write(f"Bilim on http://{opts['addr']}/  (Ctrl-C to stop)")
