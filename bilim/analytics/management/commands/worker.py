@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import CommandParser
@@ -24,15 +25,16 @@ from bilim.analytics import refresher
 
 
 class Command(DbWorkerCommand):
-    @property  # type: ignore[override]
-    def help(self) -> str:  # translated when the parser is built, after the CLI chose its language
-        return gettext("Run the job queue worker in the foreground: it runs the analytics refresh jobs that "
-                       "writes queue (BILIM_REFRESH_MODE=queue). `bilim serve` starts one itself; in "
-                       "production run `bilim worker` as a service of its own (one per installation is "
-                       "enough, several are safe). Stop it with Ctrl-C or SIGTERM: it finishes the job it "
-                       "is running first.")
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        # translated here, not at import: the CLI has chosen its language by the time it builds the parser
+        self.help = gettext("Run the job queue worker in the foreground: it runs the analytics refresh jobs "
+                            "that writes queue (BILIM_REFRESH_MODE=queue). `bilim serve` starts one itself; "
+                            "in production run `bilim worker` as a service of its own (one per installation "
+                            "is enough, several are safe). Stop it with Ctrl-C or SIGTERM: it finishes the "
+                            "job it is running first.")
+        return super().create_parser(prog_name, subcommand, **kwargs)
 
-    def add_arguments(self, parser: CommandParser) -> None:
+    def add_arguments(self, parser: ArgumentParser) -> None:
         super().add_arguments(parser)
         parser.set_defaults(reload=False, worker_id=refresher.this_worker())
         for action in parser._actions:  # the library's texts name its own defaults
