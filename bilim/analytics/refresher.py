@@ -167,19 +167,23 @@ def _worker_gone(worker: str) -> bool:
 
 
 def fail_interrupted() -> int:
-    """Mark the refresh jobs left running by a worker of this machine that no longer exists as failed
-    (`bilim worker` calls this when it starts). Why: a worker killed during a refresh leaves its job
-    RUNNING for ever, and `wait_idle` would wait for it; the refresh itself is safe to lose (its work
-    file is discarded by the next one)."""
+    """Mark the refresh jobs left running by a worker of this machine that no longer exists as failed,
+    and queue a refresh in their place (`bilim worker` calls this when it starts). Why: a worker
+    killed during a refresh leaves its job RUNNING for ever, and `wait_idle` would wait for it; the
+    refresh itself was cut off (its work file is discarded by the next one), so the writes it was
+    for still need one."""
     from django_tasks import TaskResultStatus
 
     stale = [pk for pk, ids in _jobs().filter(status=TaskResultStatus.RUNNING).values_list("pk", "worker_ids")
              if ids and _worker_gone(ids[-1])]
     if not stale:
         return 0
-    return _jobs().filter(pk__in=stale, status=TaskResultStatus.RUNNING).update(
+    n = _jobs().filter(pk__in=stale, status=TaskResultStatus.RUNNING).update(
         status=TaskResultStatus.FAILED, finished_at=timezone.now(),
         exception_class_path=f"{__name__}.WorkerGone", traceback="the worker running this refresh stopped")
+    if n:
+        enqueue()
+    return n
 
 
 def wait_idle(timeout: float = 60.0, poll: float = 0.2) -> bool:

@@ -169,7 +169,7 @@ def test_a_job_left_running_by_a_dead_worker_is_marked_failed(queue):
     live.status, live.worker_ids = "RUNNING", [queue.this_worker()]
     live.save()
     assert queue.fail_interrupted() == 1
-    assert sorted(_jobs().values_list("status", flat=True)) == ["FAILED", "RUNNING"]
+    assert sorted(_jobs().values_list("status", flat=True)) == ["FAILED", "READY", "RUNNING"]  # and queued anew
     assert "WorkerGone" in _jobs().get(status="FAILED").exception_class_path
 
 

@@ -100,7 +100,9 @@ class RefreshWorker:
     once a second); the development server, which does not fork, gets a thread (`watch`)."""
 
     RESTART_DELAY = 5.0
-    STOP_TIMEOUT = 60.0
+    # a refresh still running after this long is cut off (the next one starts over; its job is marked
+    # failed when the next worker starts): serve stops within gunicorn's graceful timeout either way
+    STOP_TIMEOUT = 30.0
 
     def __init__(self, out: IO[str] | Any, command: list[str] | None = None) -> None:
         self.out = out
@@ -142,15 +144,23 @@ class RefreshWorker:
 
         threading.Thread(target=loop, name="bilim-worker-watch", daemon=True).start()
 
-    def stop(self) -> None:
-        """SIGTERM, then wait for the job it is running; killed after `STOP_TIMEOUT` seconds."""
-        if os.getpid() != self.owner:
+    def terminate(self) -> None:
+        """Ask it to stop (one SIGTERM: it finishes the job it is running), without waiting; gunicorn's
+        master calls this as soon as serve is asked to stop, so both wind down at the same time."""
+        if os.getpid() != self.owner or self.stopping.is_set():
             return
         self.stopping.set()
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
+    def stop(self) -> None:
+        """`terminate`, then wait for the job it is running; killed after `STOP_TIMEOUT` seconds."""
+        if os.getpid() != self.owner:
+            return
+        self.terminate()
         proc = self.proc
         if proc is None or proc.poll() is not None:
             return
-        proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(self.STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -191,6 +201,11 @@ class _Arbiter(Arbiter):  # type: ignore[misc,valid-type]
         super().manage_workers()
         if (refresh_worker := getattr(self.app, "refresh_worker", None)) is not None:
             refresh_worker.check()
+
+    def stop(self, graceful: bool = True) -> None:
+        if (refresh_worker := getattr(self.app, "refresh_worker", None)) is not None:
+            refresh_worker.terminate()  # its refresh and the web workers' requests finish side by side
+        super().stop(graceful)
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc,valid-type]
