@@ -11,11 +11,12 @@ import sys
 
 COMMANDS = [
     ("demo", "Build the deterministic synthetic demo country (--scale small|national)"),
-    ("serve", "Serve the web application and API on http://127.0.0.1:8000"),
+    ("serve", "Serve the web application and API on http://127.0.0.1:8000 (and start the refresh worker)"),
+    ("worker", "Run the job queue worker (the analytics refreshes writes ask for) in the foreground"),
     ("import", "Import org units or data values from a file (all-or-nothing, --dry-run)"),
     ("export", "Export data values or org units (CSV and other formats)"),
     ("orgunits", "Show org units and their history: orgunits show CODE [--as-of DATE], orgunits history CODE"),
-    ("analytics", "Refresh the analytics warehouse: analytics refresh [--full]"),
+    ("analytics", "The analytics warehouse: analytics refresh [--full], analytics status (the refresh queue)"),
     ("indicators", "Compute indicators at any level, period and disaggregation"),
     ("metadata", "Export or import the configuration (data elements, categories, forms, indicators, rules) as JSON"),
     ("audit", "The tamper-evident audit chain: audit verify, audit checkpoint, audit list [--actor ...]"),

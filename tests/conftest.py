@@ -32,9 +32,9 @@ def english_by_default(settings):
 
 @pytest.fixture(autouse=True)
 def analytics_in_the_foreground(monkeypatch):
-    """No background refresh (test data sits in an open transaction) and no warm-before-swap: a test
-    that refreshes reads the new snapshot at once. tests/analytics_django/test_refresher.py turns
-    both back on."""
+    """No queued refresh (test data sits in an open transaction a worker could not see) and no
+    warm-before-swap: a test that refreshes reads the new snapshot at once.
+    tests/analytics_django/test_refresher.py turns the queue back on and runs the worker itself."""
     from bilim.analytics import refresher, service
     from bilim.projects import selectors as projects
 

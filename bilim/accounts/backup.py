@@ -28,7 +28,9 @@ from bilim.config.private import open_private
 
 FORMAT = "bilim-backup/1"
 # Tables Django fills by itself after migrate; they do not make a database "non-empty".
-BOOKKEEPING = {"django_migrations", "django_content_type", "auth_permission", "django_session"}
+# ... and the job queue (django-tasks-db): refresh jobs are not data; a portable backup leaves them out
+BOOKKEEPING = {"django_migrations", "django_content_type", "auth_permission", "django_session",
+               "django_tasks_database_dbtaskresult"}
 
 
 class BackupError(Exception):
@@ -96,7 +98,8 @@ def backup(path: str | Path, portable: bool = False) -> Manifest:
             _register_serializer()
             with transaction.atomic():  # one snapshot on PostgreSQL
                 call_command("dumpdata", "--format", "bilim-json", "--natural-foreign", "--exclude", "contenttypes",
-                             "--exclude", "auth.permission", "--exclude", "sessions", stdout=buf)
+                             "--exclude", "auth.permission", "--exclude", "sessions", "--exclude", "django_tasks_database",
+                             stdout=buf)
             zf.writestr("data.json", buf.getvalue())
             manifest.members.append("data.json")
         if _warehouse().exists():

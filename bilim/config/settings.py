@@ -76,7 +76,15 @@ INSTALLED_APPS = [
     # Swagger UI and ReDoc from django-ninja's own static files, not a CDN (closed networks)
     "ninja",
     "csp",
+    # the job queue of the analytics refresh (bilim.analytics.tasks): Django's Tasks framework
+    # (backport) with its database backend, run by `bilim worker`
+    "django_tasks",
+    "django_tasks_db",
 ]
+
+# Jobs are rows of the operational database (SQLite or PostgreSQL): every web process enqueues into
+# the same queue and one `bilim worker` runs them, across processes and machines, with no extra server.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -178,12 +186,13 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
-# Seconds the background refresher waits after the first write so one refresh covers a burst.
+# Seconds a queued refresh waits after the first write so one refresh covers a burst.
 BILIM_REFRESH_DELAY = float(os.environ.get("BILIM_REFRESH_DELAY", "2"))
-# ... and at least this long after the previous one ended (bounds refresh and warm-up work under load).
+# ... and at least this long after the previous one (bounds refresh and warm-up work under load).
 BILIM_REFRESH_MIN_INTERVAL = float(os.environ.get("BILIM_REFRESH_MIN_INTERVAL", "30"))
-# background | inline (the write waits for the refresh: figures follow at once) | off
-BILIM_REFRESH_MODE = os.environ.get("BILIM_REFRESH_MODE", "background")
+# queue (a job for `bilim worker`; "background" is an old name for it) | inline (the write waits for
+# the refresh: figures follow at once) | off
+BILIM_REFRESH_MODE = os.environ.get("BILIM_REFRESH_MODE", "queue")
 # Materialise the indicator cube at every refresh (bilim.analytics.cube; "0": answer everything from the facts).
 BILIM_CUBE = os.environ.get("BILIM_CUBE", "1") == "1"
 # Warm a new warehouse snapshot before readers switch to it ("0": switch at once, answers recomputed live).

@@ -55,7 +55,7 @@ def test_accepting_the_census_makes_the_year_public_through_the_refresh_it_reque
         steps = _approve_to_the_top("SCHOOL_CENSUS", "2024S")
     assert _public_ptr("2024S") is None  # nothing refreshed yet
     assert len(calls) == steps > 3  # every committed step asked for a refresh
-    # the background refresher coalesces a burst of requests into one refresh: run that one, at once
+    # the queue coalesces a burst of requests into one refresh job: run that one, at once
     monkeypatch.setattr(refresher, "MODE", "inline")
     real()
     service.adopt()
