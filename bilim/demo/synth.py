@@ -2,11 +2,13 @@
 
 Everything follows from a population model, so the figures hang together: district population by
 single age comes from a national births curve (rising from ~2000 to 2021), a district share and a
-migration trend; enrolment by grade and age is that population times an age-grade pattern (72 %
-at official age, 25 % one year over, 3 % two years over) and a coverage rate (lower in grades 10-11,
-where a third of pupils go to colleges instead); each district's pupils are shared among its
-schools by a size weight. So gross enrolment ratios land near 100 %, pupil numbers grow with the
-cohorts, and enrolment in a school follows its district from year to year.
+migration trend; the enrolment that population implies is an age-grade pattern (72 % at official
+age, 25 % one year over, 3 % two years over) times a coverage rate (lower in grades 10-11, where a
+quarter of pupils go to colleges instead), shared among the district's schools by a size weight.
+That gives the first school year and each year's entrants (pre-school class, grade 1); from there
+the pupils follow their cohorts (`cohort`): promoted, repeating, leaving or changing school, so
+promotion plus repetition never exceed 100 % and dropout is never negative. Gross enrolment
+ratios land near 100 % and pupil numbers grow with the cohorts.
 
 Nothing here is an official statistic; the numbers are plausible, not true.
 """
