@@ -49,6 +49,7 @@ class RuleOut(Schema):
     right: str
     right_period_offset: int
     for_each: str
+    for_each_options: str
     condition: str
     skip_if_missing: bool
     importance: str
@@ -173,7 +174,7 @@ class CompletenessOut(Schema):
 def _rule_out(r: ValidationRule) -> dict:
     return {"code": r.code, "name": r.name, "data_set": r.data_set.code, "left": r.left, "operator": r.operator,
             "right": r.right, "right_period_offset": r.right_period_offset, "for_each": r.for_each,
-            "condition": r.condition, "skip_if_missing": r.skip_if_missing, "importance": r.importance,
+            "for_each_options": r.for_each_options, "condition": r.condition, "skip_if_missing": r.skip_if_missing, "importance": r.importance,
             "active": r.active}
 
 

@@ -16,6 +16,14 @@ before it in the category's order (G01 for G02).
 A reference sums the stored values of the element that match its filters; categories the reference
 does not name are totalled (see `selectors.ValueTable.total`). Parsing only checks the syntax;
 `check_codes` checks that the codes exist.
+
+A rule "for each" category may be limited to some of its options (`parse_options`)::
+
+    options := item ("," item)*
+    item    := OPTION [".." OPTION]
+
+``G01..G10`` is every option from G01 to G10 in the category's order (the grades whose pupils move
+on to a next grade of the same school system, without the pre-school class G00), ``F,M`` a list.
 """
 
 from __future__ import annotations
@@ -321,3 +329,48 @@ def check_codes(node: Node, elements: dict[str, tuple[str, ...]], options: dict[
             elif v not in options.get(cat, ()):
                 problems.append(f"unknown option {v} for category {cat}")
     return problems
+
+
+MAX_OPTIONS_LENGTH = 200
+_OPTION = re.compile(r"[A-Za-z0-9_]+")
+
+
+def parse_options(text: str) -> tuple[tuple[str, str], ...]:
+    """The option items of a rule's ``for_each_options`` as (first, last) pairs; ``()`` for no text.
+
+    A single code is the pair (code, code). Only the syntax is checked here (`select_options` checks
+    the codes against a category), so a rule with a typo is reported, not run on every option.
+    """
+    if not isinstance(text, str):
+        raise ExpressionError(f"options must be text, got {type(text).__name__}")
+    if len(text) > MAX_OPTIONS_LENGTH:
+        raise ExpressionError(f"the option list is too long ({len(text)} characters, at most {MAX_OPTIONS_LENGTH})")
+    if not text.strip():
+        return ()
+    items = []
+    for n, part in enumerate(text.split(","), start=1):
+        ends = [e.strip() for e in part.split("..")] if ".." in part else [part.strip()]
+        if len(ends) > 2 or not all(_OPTION.fullmatch(e) for e in ends):
+            raise ExpressionError(f"option item {n} {part.strip()!r} is not an option code or a range FIRST..LAST")
+        items.append((ends[0].upper(), ends[-1].upper()))
+    return tuple(items)
+
+
+def select_options(items: tuple[tuple[str, str], ...], order: list[str]) -> list[str]:
+    """The options of ``order`` (a category's options in its order) that ``items`` name, in that order.
+
+    No items: every option. A code the category does not have, or a range that runs backwards, is an
+    `ExpressionError`: a rule limited to options that do not exist would silently check nothing.
+    """
+    if not items:
+        return list(order)
+    index = {code: i for i, code in enumerate(order)}
+    chosen: set[int] = set()
+    for first, last in items:
+        for code in {first, last}:
+            if code not in index:
+                raise ExpressionError(f"unknown option {code}")
+        if index[first] > index[last]:
+            raise ExpressionError(f"the range {first}..{last} runs backwards ({last} comes before {first})")
+        chosen.update(range(index[first], index[last] + 1))
+    return [order[i] for i in sorted(chosen)]

@@ -41,6 +41,10 @@ class ValidationRule(models.Model):
         default=0, help_text=_("Periods added to every reference on the right side (-1 = previous year)"))
     for_each = models.CharField(max_length=8, blank=True,
                                 help_text=_("Evaluate once per option of this category (written $ in filters)"))
+    for_each_options = models.CharField(
+        max_length=200, blank=True,
+        help_text=_("Only these options of that category: codes separated by commas, or a range such as "
+                    "G01..G10 in the category's order; empty: every option"))
     condition = models.CharField(max_length=1000, blank=True,
                                  help_text=_("Only check when this comparison holds, e.g. ENROL > 0"))
     skip_if_missing = models.BooleanField(

@@ -6,6 +6,8 @@ import math
 import operator as op
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from bilim.metadata import periods
 from bilim.metadata.models import CATEGORY_ORDER, CategoryOption, DataSet
 from bilim.registry.models import OrgUnit
@@ -57,6 +59,12 @@ class CompiledRule:
     left: ex.Node
     right: ex.Node
     condition: tuple[ex.Node, str, ex.Node] | None
+    options: tuple[tuple[str, str], ...] = ()  # `for_each_options`, parsed
+
+    def offsets(self) -> list[tuple[str, int]]:
+        """(element, period offset) of every reference of the two sides, the right's own offset included."""
+        return ([(r.element, r.period_offset) for r in ex.refs(self.left)]
+                + [(r.element, r.period_offset + self.rule.right_period_offset) for r in ex.refs(self.right)])
 
 
 def parse_condition(text: str) -> tuple[ex.Node, str, ex.Node]:
@@ -70,7 +78,8 @@ def parse_condition(text: str) -> tuple[ex.Node, str, ex.Node]:
 
 def compile_rule(rule: ValidationRule) -> CompiledRule:
     cond = parse_condition(rule.condition) if rule.condition.strip() else None
-    return CompiledRule(rule, ex.parse(rule.left), ex.parse(rule.right), cond)
+    return CompiledRule(rule, ex.parse(rule.left), ex.parse(rule.right), cond,
+                        ex.parse_options(rule.for_each_options or ""))
 
 
 def _shift(period: periods.Period, offset: int) -> str | None:
@@ -82,9 +91,10 @@ def _shift(period: periods.Period, offset: int) -> str | None:
         return None
 
 
-def _options(category: str) -> list[str]:
-    return list(CategoryOption.objects.filter(category__code=category).order_by("sort_order", "code")
-                .values_list("code", flat=True))
+def _options(category: str) -> dict[str, str]:
+    """Option code -> name in the active language, in the category's order."""
+    return {o.code: o.name or o.code for o in CategoryOption.objects.filter(category__code=category)
+            .order_by("sort_order", "code")}
 
 
 class _Evaluator:
@@ -152,6 +162,23 @@ def _fmt(v: float | None) -> str:
     return "—" if v is None else f"{v:g}"
 
 
+def _message(rule: ValidationRule, unit: OrgUnit, category: str, option: str, option_name: str,
+             period_codes: list[str], left: float | None, right: float | None) -> str:
+    """What a violation says, in the reader's language: the rule, the unit, the option the rule ran
+    for and the periods it compared, then both sides with their values. A cross-period rule (this
+    year's grade 3 against last year's grade 2) is only understood with its periods named."""
+    values = {"rule": rule.name or rule.code, "unit": f"{unit.name} ({unit.code})",
+              "periods": ", ".join(periods.label(p) for p in period_codes), "left": rule.left,
+              "left_value": _fmt(left), "operator": rule.get_operator_display(), "right": rule.right,
+              "right_value": _fmt(right)}
+    if option:
+        values["option"] = f"{option_name} ({category}={option})"
+        return _("%(rule)s: %(unit)s, %(option)s, %(periods)s: %(left)s = %(left_value)s must be "
+                 "%(operator)s %(right)s = %(right_value)s") % values
+    return _("%(rule)s: %(unit)s, %(periods)s: %(left)s = %(left_value)s must be %(operator)s %(right)s = "
+             "%(right_value)s") % values
+
+
 def run_validation(data_set: DataSet | str, org_unit: OrgUnit | str, period: str,
                    rules: list[ValidationRule] | None = None) -> list[Violation]:
     """Every violation of the active rules of the form for the unit and period.
@@ -172,19 +199,33 @@ def run_validation(data_set: DataSet | str, org_unit: OrgUnit | str, period: str
             out.append(Violation(r, "", None, None, f"rule {r.code} cannot be evaluated: {e}"))
     elements = sorted(_elements(compiled))
     table = ValueTable.load(ou, elements, _periods_needed(compiled, pe))
+    names_cache: dict[str, dict[str, str]] = {}
     order_cache: dict[str, list[str]] = {}
     for c in compiled:
         rule = c.rule
         options = [""]
+        cat = rule.for_each.upper()
         if rule.for_each:
-            cat = rule.for_each.upper()
             if cat not in CATEGORY_ORDER:
                 out.append(Violation(rule, "", None, None, f"rule {rule.code}: unknown category {cat}"))
                 continue
-            order_cache.setdefault(cat, _options(cat))
-            names = [r.element for r in ex.refs(c.left) + ex.refs(c.right)]
-            present = table.options_present(names, pe.code, cat)
-            options = [o for o in order_cache[cat] if o in present]
+            if cat not in names_cache:
+                names_cache[cat] = _options(cat)
+                order_cache[cat] = list(names_cache[cat])
+            try:
+                wanted = set(ex.select_options(c.options, order_cache[cat]))
+            except ex.ExpressionError as e:
+                out.append(Violation(rule, "", None, None, f"rule {rule.code} cannot be evaluated: {e}"))
+                continue
+            # an option is present when any reference finds it in the period that reference reads
+            # (last year's grade 9 counts for a rule comparing it with this year's grade 10)
+            present: set[str] = set()
+            for element, offset in c.offsets():
+                p = _shift(pe, offset)
+                if p:
+                    present |= table.options_present([element], p, cat)
+            options = [o for o in order_cache[cat] if o in present and o in wanted]
+        compared = sorted({p for _el, offset in c.offsets() if (p := _shift(pe, offset))})
         for option in options:
             ev = _Evaluator(table, pe, order_cache)
             if c.condition:
@@ -209,9 +250,8 @@ def run_validation(data_set: DataSet | str, org_unit: OrgUnit | str, period: str
                 continue  # division by zero
             if OPERATORS[rule.operator](left, right):
                 continue
-            where = f" ({rule.for_each.upper()}={option})" if option else ""
-            msg = (f"{rule.name or rule.code}{where}: {rule.left} = {_fmt(left)} must be "
-                   f"{rule.get_operator_display()} {rule.right} = {_fmt(right)}")
+            msg = _message(rule, ou, cat, option, names_cache.get(cat, {}).get(option, option), compared, left,
+                           right)
             seen, links = set(), []
             for k in ev.touched:
                 t = (k.data_element, k.period, k.disaggregation)

@@ -254,13 +254,21 @@ def check_rule(rule: ValidationRule) -> None:
     for de in DataElement.objects.prefetch_related("categories"):
         elements[de.code] = tuple(c for c in CATEGORY_ORDER if c in de.category_codes())
     options: dict[str, list[str]] = {}
-    for cat, opt in CategoryOption.objects.values_list("category__code", "code"):
+    for cat, opt in CategoryOption.objects.order_by("sort_order", "code").values_list("category__code", "code"):
         options.setdefault(cat, []).append(opt)
     opts = {k: tuple(v) for k, v in options.items()}
     if rule.operator not in ValidationRule.Operator.values:
         errors["operator"] = [f"unknown operator {rule.operator!r}"]
     if rule.for_each and rule.for_each.upper() not in CATEGORY_ORDER:
         errors["for_each"] = [f"unknown category {rule.for_each}"]
+    if (rule.for_each_options or "").strip():
+        try:
+            items = ex.parse_options(rule.for_each_options)
+            if not rule.for_each:
+                raise ex.ExpressionError("options need the rule to run for each option of a category")
+            ex.select_options(items, options.get(rule.for_each.upper(), []))
+        except ex.ExpressionError as e:
+            errors["for_each_options"] = [str(e)]
     for name in ("left", "right", "condition"):
         text = getattr(rule, name)
         if name == "condition" and not text.strip():
@@ -288,6 +296,7 @@ def save_rule(rule: ValidationRule, actor: str = "") -> ValidationRule:
         old = ValidationRule.objects.filter(pk=rule.pk).first()
         before = str(old) if old else None
     rule.for_each = rule.for_each.upper()
+    rule.for_each_options = ",".join(a if a == b else f"{a}..{b}" for a, b in ex.parse_options(rule.for_each_options))
     rule.save()
     audit.record(actor, "approval.save_rule", "ValidationRule", rule.code, before, str(rule))
     return rule

@@ -550,7 +550,6 @@ def _write_values(c: Country, ids: dict[str, int], log: Callable[[str], None]) -
     ppc = np.where(small, 3.0, np.where(rural, 7.0, 11.0)) * rng.lognormal(0, 0.2, n)  # pupils per computer
     per_pupil = np.where(small, 1_600_000.0, np.where(rural, 620_000.0, 420_000.0)) * rng.lognormal(0, 0.1, n)
     unt_mean = np.where(rural, 66.0, 78.0) + rng.normal(0, 6, n)
-    repeat_rate = np.array([0.0, 0.004] + [0.002] * 8 + [0.001, 0.001]) * 1.0
     prev_total = None
     for yi, year in enumerate(YEARS):
         sy = f"{year}S"
@@ -560,21 +559,12 @@ def _write_values(c: Country, ids: dict[str, int], log: Callable[[str], None]) -
         w.add("ENROL", _nonzero_rows(e, lambda s, g, j, x, v, sy=sy: (
             sy, int(school_ids[s]), SEX[x], AGE[5 + g + j], GRADE[g], "", "", "", v)))
         by_grade_sex = e.sum(axis=2)  # [school, grade, sex]
-        rates = repeat_rate[None, :, None] * np.where(rural, 1.5, 1.0)[:, None, None]
-        rep = rng.binomial(by_grade_sex, rates)
-        w.add("REPEAT", _nonzero_rows(rep, lambda s, g, x, v, sy=sy: (
+        # repeaters, new entrants and graduates come with the cohorts (`cohort.follow`)
+        w.add("REPEAT", _nonzero_rows(c.repeat[:, yi], lambda s, g, x, v, sy=sy: (
             sy, int(school_ids[s]), SEX[x], "", GRADE[g], "", "", "", v)))
-        # new entrants to grade 1 = grade-1 pupils minus its repeaters, taken from the oldest first
-        g1 = e[:, 1].astype(np.int64).copy()  # [school, offset, sex]
-        r1 = rep[:, 1].copy()  # [school, sex]
-        for j in (2, 1, 0):
-            take = np.minimum(g1[:, j], r1)
-            g1[:, j] -= take
-            r1 -= take
-        w.add("NEWENT", _nonzero_rows(g1, lambda s, j, x, v, sy=sy: (
+        w.add("NEWENT", _nonzero_rows(c.newent[:, yi], lambda s, j, x, v, sy=sy: (
             sy, int(school_ids[s]), SEX[x], AGE[6 + j], "", "", "", "", v)))
-        grads = np.stack([rng.binomial(by_grade_sex[:, 9], 0.985), rng.binomial(by_grade_sex[:, 11], 0.98)], axis=1)
-        w.add("GRAD", _nonzero_rows(grads, lambda s, k, x, v, sy=sy: (
+        w.add("GRAD", _nonzero_rows(c.grad[:, yi], lambda s, k, x, v, sy=sy: (
             sy, int(school_ids[s]), SEX[x], "", ("G09", "G11")[k], "", "", "", v)))
         teachers = np.where(present, np.maximum(3, np.round(total / ptr)), 0).astype(np.int64)
         tf = rng.binomial(teachers, fem)

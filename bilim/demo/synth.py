@@ -2,11 +2,13 @@
 
 Everything follows from a population model, so the figures hang together: district population by
 single age comes from a national births curve (rising from ~2000 to 2021), a district share and a
-migration trend; enrolment by grade and age is that population times an age-grade pattern (72 %
-at official age, 25 % one year over, 3 % two years over) and a coverage rate (lower in grades 10-11,
-where a third of pupils go to colleges instead); each district's pupils are shared among its
-schools by a size weight. So gross enrolment ratios land near 100 %, pupil numbers grow with the
-cohorts, and enrolment in a school follows its district from year to year.
+migration trend; the enrolment that population implies is an age-grade pattern (72 % at official
+age, 25 % one year over, 3 % two years over) times a coverage rate (lower in grades 10-11, where a
+quarter of pupils go to colleges instead), shared among the district's schools by a size weight.
+That gives the first school year and each year's entrants (pre-school class, grade 1); from there
+the pupils follow their cohorts (`cohort`): promoted, repeating, leaving or changing school, so
+promotion plus repetition never exceed 100 % and dropout is never negative. Gross enrolment
+ratios land near 100 % and pupil numbers grow with the cohorts.
 
 Nothing here is an official statistic; the numbers are plausible, not true.
 """
@@ -20,6 +22,7 @@ import numpy as np
 
 from bilim.registry.bin import make_bin
 
+from . import cohort
 from . import geography as geo
 
 YEARS = geo.SCHOOL_YEARS
@@ -141,6 +144,9 @@ class Country:
     additional: list[Org]
     pop: np.ndarray  # [district, year, age 0..29, sex F/M] float
     enrol: np.ndarray  # [school, year, grade 0..11, offset 0..2, sex] int
+    repeat: np.ndarray  # [school, year, grade 0..11, sex] int: repeaters among `enrol`
+    grad: np.ndarray  # [school, year, (G09, G11), sex] int: graduates at the end of the year
+    newent: np.ndarray  # [school, year, offset 0..2 (ages 6..8), sex] int: new entrants to grade 1
     school_level: np.ndarray  # [school] highest grade
     school_trait: np.ndarray  # [school] 0..1 persistent draw (broadband, results)
     presch: np.ndarray  # [preschool, year, age 1..6, sex] int
@@ -176,8 +182,13 @@ class Country:
 
 def _sround(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Stochastic rounding: unbiased, so totals survive being split into many small cells."""
+    return _round_with(x, rng.random(x.shape))
+
+
+def _round_with(x: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Stochastic rounding with the uniform draws ``u`` (one per cell) given."""
     fl = np.floor(x)
-    return (fl + (rng.random(x.shape) < (x - fl))).astype(np.int64)
+    return (fl + (u < (x - fl))).astype(np.int64)
 
 
 class _Codes:
@@ -351,8 +362,9 @@ def generate(scale: str = "national", seed: int = 2026) -> Country:
     if any(d.initial_region == "KZ-YUZ" for d in districts):
         regions["KZ-YUZ"] = geo.SKO
     codes = _Codes(rng)
-    country = Country(scale, seed, regions, districts, [], [], [], [], [], pop, np.zeros(0), np.zeros(0),
-                      np.zeros(0), np.zeros(0), np.zeros(0), {})
+    empty = np.zeros(0)
+    country = Country(scale, seed, regions, districts, [], [], [], [], [], pop, empty, empty, empty, empty, empty,
+                      empty, empty, empty, {})
     _make_schools(country, exp, codes, rng, pop_scale)
     _make_preschools(country, codes, rng)
     _make_colleges_universities(country, exp, codes, rng)
@@ -433,20 +445,36 @@ def _make_schools(c: Country, exp: np.ndarray, codes: _Codes, rng: np.random.Gen
     g = np.arange(GRADES)
     first = np.array([1 if o.org_type in ("SPECIAL", "BOARDING") else 0 for o in c.schools])
     offers = (g[None, :] <= level_arr[:, None]) & (g[None, :] >= first[:, None])
-    enrol = np.zeros((n_schools, NY, GRADES, len(OFFSETS), 2), dtype=np.int64)
+    # what each school would have if it simply followed its district's population: the first year,
+    # and each year's entrants, come from this; everyone else from last year's pupils (`cohort`)
+    expected = np.zeros((n_schools, NY, GRADES, len(OFFSETS), 2))
+    is_open = np.zeros((n_schools, NY), dtype=bool)
     for yi, year in enumerate(YEARS):
-        is_open = np.array([o.open_on(_census(year)) for o in c.schools])
-        wy = w * (1 + trend) ** (year - 2022) * is_open
+        is_open[:, yi] = [o.open_on(_census(year)) for o in c.schools]
+        wy = w * (1 + trend) ** (year - 2022) * is_open[:, yi]
         cell = wy[:, None] * offers  # [school, grade]
         denom = np.zeros((len(c.districts), GRADES))
         np.add.at(denom, dist, cell)
         share = np.divide(cell, denom[dist], out=np.zeros_like(cell), where=denom[dist] > 0)
-        enrol[:, yi] = _sround(exp[dist, yi] * share[:, :, None, None], rng)
-    c.enrol = enrol
+        expected[:, yi] = exp[dist, yi] * share[:, :, None, None]
+    rural = np.array([o.area == "RURAL" for o in c.schools])
+    # the cohorts lose what the population tables gain by migration: scale them so that the last
+    # year still has the pupils the population implies (≈3.6 million nationally)
+    k = expected[:, -1].sum() / cohort.expected_totals(expected, offers, is_open, rural)[-1]
+    planned = np.zeros(expected.shape, dtype=np.int64)  # what the schools were built for
+    start = np.zeros(expected.shape, dtype=np.int64)  # the first year and the entrants of the cohorts
+    for yi in range(NY):
+        u = rng.random(expected[:, yi].shape)  # one draw per cell rounds both (stochastic rounding)
+        planned[:, yi] = _round_with(expected[:, yi], u)
+        start[:, yi] = _round_with(k * expected[:, yi], u)
+    flow = cohort.follow(start, offers, is_open, rural, dist, np.random.default_rng([c.seed, 1]))
+    c.enrol, c.repeat, c.grad, c.newent = flow.enrol, flow.repeat, flow.grad, flow.newent
     c.school_level = level_arr
     c.school_trait = rng.random(n_schools)
-    # capacity and shifts follow from the pupils
-    totals = enrol.sum(axis=(2, 3, 4))  # [school, year]
+    # capacity and shifts follow from the pupils the district's population implies (the plan the
+    # school was built for): that also keeps every draw after this one, so the preschools, colleges
+    # and other organizations of a seed, do not depend on the cohort model
+    totals = planned.sum(axis=(2, 3, 4))  # [school, year]
     for i, o in enumerate(c.schools):
         region = c.regions[c.districts[o.district].final_region]
         seen = totals[i][totals[i] > 0]

@@ -100,7 +100,7 @@ def _rule_model():
 
 
 RULE_FIELDS = ("name_kk", "name_ru", "name_en", "left", "operator", "right", "right_period_offset", "for_each",
-               "condition", "skip_if_missing", "importance", "active")
+               "for_each_options", "condition", "skip_if_missing", "importance", "active")
 
 
 def indicator_catalogue_path() -> Path:
@@ -378,6 +378,19 @@ def _check_rules(c: _Checker, doc: dict, element_cats: dict[str, tuple[str, ...]
         for_each = item.get("for_each", "") or ""
         if for_each and for_each not in options:
             c.add(where, "for_each", f"unknown category {for_each}")
+        c.text(where, item, "for_each_options", 200)
+        chosen = item.get("for_each_options") or ""
+        if ex is not None and isinstance(chosen, str) and chosen.strip():
+            try:
+                pairs = ex.parse_options(chosen)
+            except ValueError as e:
+                c.add(where, "for_each_options", str(e))
+                pairs = ()
+            if pairs and not for_each:
+                c.add(where, "for_each_options", "options need the rule to run for each option of a category")
+            for code in sorted({code for pair in pairs for code in pair}):
+                if for_each in options and code not in options[for_each]:
+                    c.add(where, "for_each_options", f"unknown option {code} for category {for_each}")
         for side in ("left", "right", "condition"):
             c.text(where, item, side, 1000, required=side != "condition")
             text = item.get(side) or ""

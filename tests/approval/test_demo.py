@@ -40,6 +40,22 @@ def test_demo_schools_pass_the_default_rules(small_demo):
     find_outliers(ds, school, "2024S")  # runs over five years of history
 
 
+@pytest.mark.parametrize("period", ["2021S", "2022S", "2023S", "2024S"])
+def test_demo_cohorts_pass_the_flow_rules_in_every_school(small_demo, period):
+    """The demo follows its pupils (`bilim.demo.cohort`): no school promotes and holds back more
+    pupils than it had, which the flow rules would flag."""
+    from bilim.approval.models import ValidationRule
+
+    ds = DataSet.objects.get(code="SCHOOL_CENSUS")
+    flow = list(ValidationRule.objects.filter(code__in=["PROMOTED_REPEATERS_LE_LAST_YEAR",
+                                                        "GRADUATES_REPEATERS_LE_LAST_YEAR"]))
+    assert len(flow) == 2
+    schools = OrgUnit.objects.filter(pk__in=selectors.form_tree(ds, period).reporters, data_values__period=period
+                                     ).distinct()
+    assert schools.count() > 40
+    assert [v.message for s in schools for v in run_validation(ds, s, period, rules=flow)] == []
+
+
 def test_demo_completeness_by_region(small_demo):
     ds = DataSet.objects.get(code="SCHOOL_CENSUS")
     kz = OrgUnit.objects.get(code="KZ")

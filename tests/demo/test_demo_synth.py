@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
+import pytest
 
 from bilim.demo import geography as geo
 from bilim.demo import synth
@@ -23,8 +26,13 @@ def test_district_codes_are_the_same_at_both_scales():
     assert national[("KZ-10", "Semey City")] == "KZ-63-012"
 
 
-def test_national_shape():
-    c = synth.generate("national", 2026)
+@pytest.fixture(scope="module")
+def national():
+    return synth.generate("national", 2026)
+
+
+def test_national_shape(national):
+    c = national
     assert 190 <= len(c.districts) <= 230
     assert 7000 <= len(c.schools) <= 8000
     assert 9000 <= len(c.preschools) <= 11000
@@ -51,3 +59,51 @@ def test_age_grade_pattern():
     c = synth.generate("small", 3)
     g1 = c.enrol[:, -1, 1].sum(axis=(0, 2))  # grade 1 by offset: ages 6, 7, 8
     assert g1[0] / g1.sum() > 0.6 and g1[2] / g1.sum() < 0.1
+
+
+def _flow_excess(c, group: np.ndarray | None) -> int:
+    """Largest ``E(g+1,t+1) - R(g+1,t+1) + R(g,t+1) - E(g,t)`` (grade 11: graduates for the first two
+    terms) over every grade and pair of years, summed by ``group`` [school] (None: school by school,
+    only schools open in year t: a school that opens later has no pupils to promote)."""
+    e = c.enrol.sum(axis=3)  # [school, year, grade, sex]
+    r = c.repeat
+    lhs = np.concatenate([e[:, 1:, 2:] - r[:, 1:, 2:] + r[:, 1:, 1:11], c.grad[:, :-1, 1:] + r[:, 1:, 11:]], axis=2)
+    rhs = e[:, :-1, 1:]  # grades 1..11 of year t
+    if group is None:
+        years = [dt.date(y, 10, 1) for y in synth.YEARS[:-1]]
+        open_then = np.array([[o.open_on(day) for day in years] for o in c.schools])
+        diff = np.where(open_then[:, :, None, None], lhs - rhs, np.iinfo(np.int64).min)
+        return int(diff.max())
+    out = np.zeros((group.max() + 1, *lhs.shape[1:]), dtype=np.int64)
+    np.add.at(out, group, lhs - rhs)
+    return int(out.max())
+
+
+@pytest.mark.parametrize("seed", [2026, 5])
+def test_every_school_promotes_and_holds_back_at_most_its_pupils(seed):
+    c = synth.generate("small", seed)
+    assert _flow_excess(c, None) <= 0
+
+
+def test_districts_and_the_country_keep_their_cohorts_with_new_and_closed_schools(national):
+    c = national
+    assert any(o.opened for o in c.schools) and any(o.closed for o in c.schools)
+    assert _flow_excess(c, np.array([o.district for o in c.schools])) <= 0
+    assert _flow_excess(c, np.zeros(len(c.schools), dtype=int)) <= 0
+
+
+def test_national_flows_are_those_of_kazakhstan(national):
+    e = national.enrol.sum(axis=(0, 3, 4))  # [year, grade]
+    r = national.repeat.sum(axis=(0, 3))
+    repetition = r[1:, 1:11] / e[:-1, 1:11]
+    promotion = (e[1:, 2:] - r[1:, 2:]) / e[:-1, 1:11]
+    dropout = 1 - promotion - repetition
+    assert (repetition < 0.01).all()
+    assert ((dropout[:, :4] > 0) & (dropout[:, :4] < 0.01)).all()  # primary
+    survival = np.prod(promotion[:, :3] / (1 - repetition[:, :3]), axis=1)  # to grade 4
+    assert ((survival > 0.97) & (survival < 0.99)).all()
+
+
+def test_new_entrants_and_repeaters_make_up_grade_one(national):
+    g1 = national.enrol[:, :, 1].sum(axis=2)  # [school, year, sex]
+    assert np.array_equal(national.newent.sum(axis=2) + national.repeat[:, :, 1], g1)

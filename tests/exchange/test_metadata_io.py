@@ -110,6 +110,21 @@ def test_bad_rules_and_indicators_are_named():
     assert any(doc["indicators"]["indicators"][1]["code"] in m and "magic" in m for m in msgs)
 
 
+def test_rule_options_are_exported_and_checked_on_import():
+    doc = export_metadata()
+    flow = next(r for r in doc["validation_rules"] if r["code"] == "PROMOTED_REPEATERS_LE_LAST_YEAR")
+    assert (flow["for_each"], flow["for_each_options"]) == ("GRADE", "G01..G10")
+    doc["validation_rules"] += [{**flow, "code": "R3", "for_each_options": "G01..G99"},
+                                {**flow, "code": "R4", "for_each_options": "G01;G02"},
+                                {**flow, "code": "R5", "left": "ENROL", "right": "0", "condition": "",
+                                 "for_each": ""}]
+    msgs = [str(e) for e in import_metadata(doc).errors]
+    assert any("R3" in m and "unknown option G99 for category GRADE" in m for m in msgs), msgs
+    assert any("R4" in m and "for_each_options" in m and "not an option code" in m for m in msgs), msgs
+    assert any("R5" in m and "for each option of a category" in m for m in msgs), msgs
+    assert not any("PROMOTED_REPEATERS_LE_LAST_YEAR" in m for m in msgs)
+
+
 def test_changed_indicator_catalogue_is_written_to_the_data_dir(data_dir):
     doc = export_metadata()
     doc["indicators"]["indicators"][0]["name"]["en"] = "Renamed"
