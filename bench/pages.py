@@ -1,17 +1,20 @@
 """Server time of the analytics pages on the national demo, through the Django test client.
 
-    .venv/bin/python bench/pages.py [--data-dir /tmp/bnat] [--runs 30]
+    .venv/bin/python bench/pages.py [--data-dir /tmp/bnat] [--runs 30] [--json FILE]
 
-Measures the overview page (/), the region comparison page (/compare/) and two API calls, each
---runs times after one cold request: once as users see it (the query service memoises results per
-warehouse snapshot) and once with that cache cleared before every request (the cost of a first
-visit after a refresh). A superuser is created for the run and deleted at the end. Server time = the test client's request time (no network,
+Measures the analytics pages (overview, comparison in both modes, equity, the profiles of the
+republic, a region, a district and a school, an instruction, completeness) and two API calls, each
+--runs times after one cold request: once as users see it (the query service memoises what the cube
+does not hold, per warehouse snapshot) and once with that memo cleared before every request (the
+cost of a first visit after a refresh; aggregate figures then come from the materialised cube).
+``--json FILE`` writes ``p95_nocache_ms`` (and ``p95_ms``, ``p50_nocache_ms``) keyed by page. A superuser is created for the run and deleted at the end. Server time = the test client's request time (no network,
 no browser rendering).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -20,9 +23,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 PAGES = [
-    ("overview /", "/"),
-    ("region comparison /compare/", "/compare/"),
-    ("compare, historical, 3 indicators", "/compare/?ind=GER_ISCED1&ind=PTR_ISCED1&ind=EXP_PER_PUPIL&mode=historical"),
+    ("overview", "/overview/"),
+    ("compare", "/compare/"),
+    ("compare historical", "/compare/?ind=GER_ISCED1&ind=PTR_ISCED1&ind=EXP_PER_PUPIL&mode=historical"),
+    ("equity", "/equity/"),
+    ("profile KZ", "/ou/KZ/"),
+    ("profile region", "/ou/{region}/"),
+    ("profile district", "/ou/{district}/"),
+    ("profile school", "/ou/{school}/"),
+    ("instruction", "/instructions/{instruction}/"),
+    ("completeness", "/collection/completeness/SCHOOL_CENSUS/{period}/"),
     ("API analytics: 6 ind × KZ × 5 years",
      "/api/v1/analytics?dx=GER_ISCED1;NER_ISCED1;GER_ISCED2;PTR_ISCED1;CLASS_SIZE;TRAINED_PCT"
      "&pe=2020S;2021S;2022S;2023S;2024S&ou=KZ&mode=historical"),
@@ -41,6 +51,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", default=os.environ.get("BILIM_DATA_DIR", "/tmp/bnat"))
     ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--json", help="write the figures to this file")
     args = ap.parse_args()
     os.environ["BILIM_DATA_DIR"] = str(Path(args.data_dir).resolve())
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bilim.config.settings")
@@ -53,6 +64,19 @@ def main() -> None:
 
     from bilim.accounts.models import User
     from bilim.analytics import service
+    from bilim.governance.models import Instruction
+    from bilim.registry.models import OrgUnit
+
+    def first(kind: str, **kw) -> str:
+        return OrgUnit.objects.filter(kind=kind, closed__isnull=True, **kw).order_by("code").values_list(
+            "code", flat=True).first()
+
+    names = {"region": "KZ-75", "district": first("district", code__startswith="KZ-75"),
+             "school": first("organization", org_type="SCHOOL", code__startswith="75") or first(
+                 "organization", org_type="SCHOOL"),
+             "instruction": Instruction.objects.order_by("code").values_list("code", flat=True).first(),
+             "period": service.latest_school_year()}
+    figures: dict[str, dict[str, float]] = {"p95_nocache_ms": {}, "p50_nocache_ms": {}, "p95_ms": {}, "status": {}}
 
     setup_test_environment()  # ALLOWED_HOSTS for the test client
     print(f"Pages benchmark — data dir {args.data_dir}, {args.runs} requests each (after 1 cold request)")
@@ -66,7 +90,8 @@ def main() -> None:
     try:
         client = Client()
         client.force_login(user)
-        for label, url in PAGES:
+        for label, template in PAGES:
+            url = template.format(**names)
             service._cache.clear()
             t = time.perf_counter()
             r = client.get(url)
@@ -83,8 +108,17 @@ def main() -> None:
                 nocache.append(time.perf_counter() - t)
             print(f"{label:42}{r.status_code:>7}{cold * 1000:>8.0f}ms{pct(warm, .5) * 1000:>8.0f}ms"
                   f"{pct(warm, .95) * 1000:>8.0f}ms{pct(nocache, .5) * 1000:>11.0f}ms{pct(nocache, .95) * 1000:>11.0f}ms")
+            figures["p95_nocache_ms"][label] = round(pct(nocache, .95) * 1000, 1)
+            figures["p50_nocache_ms"][label] = round(pct(nocache, .5) * 1000, 1)
+            figures["p95_ms"][label] = round(pct(warm, .95) * 1000, 1)
+            figures["status"][label] = r.status_code
     finally:
         user.delete()
+    figures["load_average"] = list(os.getloadavg())
+    figures["runs"] = args.runs
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2))
+        print(f"wrote {args.json}")
 
 
 if __name__ == "__main__":

@@ -123,6 +123,7 @@ def materialise(
     as_of: dt.date,
     catalogue: Catalogue | None = None,
     level: int = 0,
+    modes: Sequence[str] = MODES,
     log: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Cube rows (:data:`COLUMNS`) of ``pairs`` for every aggregate unit, mode and disaggregation.
@@ -144,7 +145,7 @@ def materialise(
     frames = []
     for periods, codes in groups.items():
         plist = list(periods)
-        for mode in MODES:
+        for mode in modes:
             started = time.perf_counter()
             refs = engine.reference_dates(plist, mode, as_of)  # type: ignore[arg-type]
             targets = _targets(con, plist, refs)

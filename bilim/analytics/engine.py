@@ -537,7 +537,9 @@ def _fused_sums(ctx: _Ctx, terms: Sequence[Term]) -> Iterator[tuple[ir.Table, li
     vc, tg = ctx.valid_closure, ctx.target_table
     links = vc.join(tg, [vc.c_period == tg.t_period, vc.anc == tg.target_id]).select(
         l_period=vc.c_period, l_target=vc.anc, l_ou=vc.desc
-    ).cache()  # one hierarchy per pass, read by the query of every data element
+    )
+    if links._find_backend().name != "pyspark":  # noqa: SLF001 - ibis's PySpark cache does not register memtables
+        links = links.cache()  # one hierarchy per pass, read by the query of every data element
     by_de: dict[str, list[Term]] = {}
     for term in terms:
         by_de.setdefault(term.de, []).append(term)

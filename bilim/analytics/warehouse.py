@@ -77,7 +77,8 @@ BEGINNING_OF_TIME = dt.date(1900, 1, 1)
 
 
 def _as_date(value: Any) -> dt.date | None:
-    if value is None or (not isinstance(value, dt.date) and pd.isna(value)):
+    # NaT is a datetime too: tested first, or it became 0001-01-01 (a closure row valid for no date)
+    if value is None or value is pd.NaT or (not isinstance(value, dt.date) and pd.isna(value)):
         return None
     if isinstance(value, dt.datetime):
         return value.date()

@@ -269,3 +269,14 @@ def test_survival_of_a_school_without_the_levels_grades_is_undefined_not_an_erro
     con = tiny_warehouse(facts)
     res = compute(con, "SURV_ISCED1", "2023S", ou_codes=["S1"], as_of=AS_OF)
     assert res.empty or res["value"].isna().all()
+
+
+def test_conform_keeps_an_open_end_date_read_back_from_duckdb_as_null():
+    """DuckDB returns an open `valid_to` as NaT; it was converted to 0001-01-01 (a row valid for no date)."""
+    from bilim.analytics.warehouse import conform
+
+    frame = pd.DataFrame({"ancestor_id": [1], "descendant_id": [1], "depth": [0],
+                          "valid_from": pd.to_datetime(["2000-01-01"]), "valid_to": pd.to_datetime([None])})
+    table = conform("closure", frame).to_pylist()
+    assert table[0]["valid_to"] is None
+    assert table[0]["valid_from"] == dt.date(2000, 1, 1)

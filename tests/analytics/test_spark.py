@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from bilim.analytics import compute, load_catalogue, load_warehouse
+from tests.spark_session import local_spark
 
 from .conftest import AS_OF
 
@@ -20,24 +21,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory):
-    pyspark = pytest.importorskip("pyspark")
-    import ibis
-
-    warehouse_dir = tmp_path_factory.mktemp("spark-warehouse")
-    session = (
-        pyspark.sql.SparkSession.builder.master("local[2]")
-        .appName("bilim-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.codegen.wholeStage", "false")
-        .config("spark.sql.warehouse.dir", str(warehouse_dir))
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield ibis.pyspark.connect(session)
-    session.stop()
+    yield from local_spark(tmp_path_factory.mktemp("spark-warehouse"), "bilim-tests")
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:

@@ -16,9 +16,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def wh(small_demo, tmp_path):
-    """A fresh warehouse built from the demo, for one test (each test changes values)."""
+    """A fresh warehouse built from the demo, for one test (each test changes values). Without the
+    cube: these tests are about the facts, and the cube's own refreshes are tested in test_cube.py."""
     path = tmp_path / "warehouse.duckdb"
-    with override_settings(BILIM_WAREHOUSE_PATH=path):
+    with override_settings(BILIM_WAREHOUSE_PATH=path, BILIM_CUBE=False):
         first = refresh()
         assert first.changed and first.registry_rebuilt
         yield path
