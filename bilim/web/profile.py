@@ -15,6 +15,31 @@ log = logging.getLogger(__name__)
 MEASURED = (Kind.REPUBLIC, Kind.REGION, Kind.DISTRICT, Kind.ORGANIZATION)
 
 
+def _reported_in_warehouse(ids: list[int], elements: list[str], period: str) -> int | None:
+    """How many of the organizations ``ids`` have any value of the form's elements for the period, from
+    the warehouse snapshot the rest of the profile reads (an EXISTS per organization over the values
+    table, with the ids compiled into the query, took 1.7 s for the republic's 19,000 organizations);
+    None without a warehouse."""
+    import pyarrow as pa
+
+    from bilim.analytics import service
+
+    try:
+        cur = service._cursor(level=0)  # noqa: SLF001 - counts, not values: every reader may see them
+    except service.WarehouseMissing:
+        return None
+    try:
+        cur.register("expected_units", pa.table({"ou_id": pa.array(ids, pa.int64())}))
+        marks = ", ".join(["?"] * len(elements))
+        row = cur.execute(f"SELECT COUNT(DISTINCT f.ou_id) FROM facts f JOIN expected_units e ON e.ou_id = f.ou_id "
+                          f"WHERE f.period = ? AND f.de IN ({marks})", [period, *elements]).fetchone()
+        return int(row[0])
+    except Exception:  # noqa: BLE001 - a warehouse without these tables: count in the database
+        return None
+    finally:
+        cur.close()
+
+
 def completeness(unit: OrgUnit, day: dt.date, period: str) -> list[dict]:
     """Per census form: organizations under `unit` expected to report it (by type) and those with any value
     for `period` (calendar-year forms use the census year), as on `day`."""
@@ -25,19 +50,22 @@ def completeness(unit: OrgUnit, day: dt.date, period: str) -> list[dict]:
         orgs = OrgUnit.objects.filter(pk=unit.pk)
     else:
         orgs = registry.descendants(unit, day, kind=Kind.ORGANIZATION)
+    types_of = list(orgs.values_list("pk", "org_type"))
     out = []
     for ds in DataSet.objects.prefetch_related("data_elements").order_by("code"):
         types = [t for t in ds.org_types if t in OrgType.values]
         if not types:
             continue
-        expected = orgs.filter(org_type__in=types)
-        n = expected.count()
+        ids = [pk for pk, t in types_of if t in types]
+        n = len(ids)
         if not n:
             continue
         p = period if ds.period_type == "school_year" else period.rstrip("S")
-        des = [de.pk for de in ds.data_elements.all()]
-        has = DataValue.objects.filter(org_unit=OuterRef("pk"), period=p, data_element__in=des)
-        reported = expected.filter(Exists(has)).count()
+        des = list(ds.data_elements.all())
+        reported = _reported_in_warehouse(ids, [de.code for de in des], p)
+        if reported is None:
+            has = DataValue.objects.filter(org_unit=OuterRef("pk"), period=p, data_element__in=[de.pk for de in des])
+            reported = orgs.filter(org_type__in=types).filter(Exists(has)).count()
         out.append({"code": ds.code, "name": ds.name, "period": p, "expected": n, "reported": reported,
                     "pct": round(100.0 * reported / n, 1)})
     return out
