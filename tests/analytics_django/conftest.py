@@ -29,12 +29,16 @@ def small_demo(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(scope="module")
-def warehouse(small_demo, django_db_blocker, tmp_path_factory):
-    """Path of a warehouse built from the small demo; settings point at it during the module."""
+def warehouse(request, small_demo, django_db_blocker, tmp_path_factory):
+    """Path of a warehouse built from the small demo; settings point at it during the module.
+
+    With the indicator cube, as in production, unless the module sets ``WAREHOUSE_CUBE = False``:
+    modules about the engine's own semantics skip its build (seconds each); that the cube gives the
+    engine's answers is tested cell by cell in test_cube.py."""
     from bilim.analytics.refresh import refresh
 
     path = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
-    with override_settings(BILIM_WAREHOUSE_PATH=path):
+    with override_settings(BILIM_WAREHOUSE_PATH=path, BILIM_CUBE=getattr(request.module, "WAREHOUSE_CUBE", True)):
         with django_db_blocker.unblock():
             report = refresh(full=True)
         assert report.fact_rows > 0

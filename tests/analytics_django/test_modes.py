@@ -16,6 +16,7 @@ import pytest
 from bilim.analytics import service
 
 pytestmark = pytest.mark.django_db
+WAREHOUSE_CUBE = False  # engine semantics; the cube is compared with the engine in test_cube.py
 
 AS_OF = dt.date(2025, 1, 1)
 BEFORE, AFTER = ["2020S", "2021S"], ["2023S", "2024S"]

@@ -11,6 +11,7 @@ import pytest
 from bilim.analytics import service
 
 pytestmark = pytest.mark.django_db
+WAREHOUSE_CUBE = False  # engine semantics; the cube is compared with the engine in test_cube.py
 
 # denominators that are plain national totals of additive elements: pupils (ENROL) and teachers (TEACH)
 TOTALS = {"SHIFT3_PCT": "ENROL", "PTR_ISCED1": "TEACH"}

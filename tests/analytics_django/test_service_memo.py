@@ -10,6 +10,7 @@ import pytest
 from django.test.utils import override_settings
 
 pytestmark = pytest.mark.django_db
+WAREHOUSE_CUBE = False  # engine semantics; the cube is compared with the engine in test_cube.py
 
 
 @pytest.fixture(autouse=True)
