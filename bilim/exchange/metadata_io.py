@@ -368,7 +368,7 @@ def _check_rules(c: _Checker, doc: dict, element_cats: dict[str, tuple[str, ...]
         for n in NAME_FIELDS:
             c.text(where, item, n, 255, required=n == "name_kk")
         ds = item.get("data_set")
-        if ds not in known_sets:
+        if not isinstance(ds, str) or ds not in known_sets:  # a list or object is not a code (nor hashable)
             c.add(where, "data_set", f"unknown data set {json.dumps(ds, ensure_ascii=False)[:60]}")
         c.choice(where, item, "operator", RULE_OPERATORS, required=True)
         c.choice(where, item, "importance", RULE_IMPORTANCE)
@@ -376,7 +376,7 @@ def _check_rules(c: _Checker, doc: dict, element_cats: dict[str, tuple[str, ...]
         c.boolean(where, item, "skip_if_missing")
         c.boolean(where, item, "active")
         for_each = item.get("for_each", "") or ""
-        if for_each and for_each not in options:
+        if for_each and (not isinstance(for_each, str) or for_each not in options):
             c.add(where, "for_each", f"unknown category {for_each}")
         c.text(where, item, "for_each_options", 200)
         chosen = item.get("for_each_options") or ""
@@ -389,7 +389,7 @@ def _check_rules(c: _Checker, doc: dict, element_cats: dict[str, tuple[str, ...]
             if pairs and not for_each:
                 c.add(where, "for_each_options", "options need the rule to run for each option of a category")
             for code in sorted({code for pair in pairs for code in pair}):
-                if for_each in options and code not in options[for_each]:
+                if isinstance(for_each, str) and for_each in options and code not in options[for_each]:
                     c.add(where, "for_each_options", f"unknown option {code} for category {for_each}")
         for side in ("left", "right", "condition"):
             c.text(where, item, side, 1000, required=side != "condition")

@@ -181,6 +181,8 @@ def assert_clear_meta(report) -> None:
 @example(doc={"indicators": {"indicators": [{"code": "I", "numerator": [{"de": 1}]}]}})
 @example(doc={"indicators": {"indicators": [{"code": "I", "numerator": "x"}]}})
 @example(doc={"validation_rules": [{"code": "R", "left": "((((", "operator": "<", "right": "1", "data_set": "X"}]})
+@example(doc={"validation_rules": [{"code": "R", "left": "1", "operator": "<", "right": "1", "data_set": ["X"],
+                                    "for_each": ["GRADE"], "for_each_options": "G01"}]})  # found by hypothesis: TypeError
 @pytest.mark.parametrize("dry_run", [True, False])
 def test_metadata_documents(world, doc, dry_run, settings, tmp_path):
     settings.DATA_DIR = tmp_path
