@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -376,6 +376,55 @@ def _per_org_wide(ctx: _Ctx, terms: Sequence[Term], periods: list[str]) -> ir.Ta
     return f.group_by(w_ou=f.ou_id, w_period=f.period).agg(**aggs)
 
 
+def _period_keys(periods: Sequence[str], terms: Sequence[Term]) -> tuple[ir.Table, list[tuple[str, str, str, str]]]:
+    """The period map of a fused pass: for every requested period and every (offset, kind) its terms
+    use, the fact period read, the period conditions are tested on, and the key ``{offset}{kind}``."""
+    rows = []
+    for offset, kind in sorted({(t.period_offset, t.period_kind) for t in terms}):
+        for p in periods:
+            shifted = shift(p, offset)
+            rows.append((p, to_calendar(shifted) if kind == "calendar" else shifted, shifted, f"{offset}{kind}"))
+    table = ibis.memtable(
+        pd.DataFrame(rows, columns=["req_period", "fact_period", "cond_period", "pkey"]),
+        schema={"req_period": "string", "fact_period": "string", "cond_period": "string", "pkey": "string"},
+    )
+    return table, rows
+
+
+def _target_links(ctx: _Ctx) -> ir.Table:
+    """Closure rows from each requested unit down to its descendants, per period: ``l_period,
+    l_target, l_ou``."""
+    vc, tg = ctx.valid_closure, ctx.target_table
+    return vc.join(tg, [vc.c_period == tg.t_period, vc.anc == tg.target_id]).select(
+        l_period=vc.c_period, l_target=vc.anc, l_ou=vc.desc
+    )
+
+
+def _org_terms(j: ir.Table, term: Term, conds: list[OrgCondition], aps: list[Term],
+               attr: Callable[[str], ir.Column]) -> tuple[ir.BooleanValue | None, ir.FloatingValue | None]:
+    """A term's organization test and apportioned share on a joined pass (the per-organization columns
+    ``c_left{i}``/``c_right{i}`` and ``ap_part{i}``/``ap_whole{i}`` of :func:`_per_org_wide`; ``attr``
+    names an organization attribute's column): ``(test or None, share or None)``."""
+    test = share = None
+    if term.org_condition is not None:
+        i = conds.index(term.org_condition)
+        c = term.org_condition
+        rhs = []
+        if c.right_de:
+            rhs.append(j[f"c_right{i}"])
+        if c.right_attr:
+            rhs.append(attr(c.right_attr).cast("float64"))
+        if c.right_value is not None:
+            rhs.append(ibis.literal(c.right_value, type="float64"))
+        right = rhs[0] if len(rhs) == 1 else ibis.coalesce(*rhs)
+        test = _OPS[c.op](j[f"c_left{i}"], right).fill_null(False)
+    if term.apportion is not None:
+        i = aps.index(term.apportion)
+        whole = j[f"ap_whole{i}"]
+        share = ibis.ifelse(whole > 0, j[f"ap_part{i}"].fill_null(0) / whole, ibis.null().cast("float64"))
+    return test, share
+
+
 def _simple_sums(ctx: _Ctx, terms: Sequence[Term]) -> ir.Table:
     """All simple terms in one pass: facts x period map x org attributes x per-org sums x closure,
     then one conditional aggregate per term (``s{k}``, ``n{k}``).  This keeps Spark to one job
@@ -383,18 +432,7 @@ def _simple_sums(ctx: _Ctx, terms: Sequence[Term]) -> ir.Table:
 
     Must agree with :func:`_term_rows` + :func:`_aggregate` (used by explain); tests check it.
     """
-    keys = sorted({(t.period_offset, t.period_kind) for t in terms})
-    pm_rows = []
-    for offset, kind in keys:
-        for p in ctx.periods:
-            shifted = shift(p, offset)
-            pm_rows.append(
-                (p, to_calendar(shifted) if kind == "calendar" else shifted, shifted, f"{offset}{kind}")
-            )
-    pm = ibis.memtable(
-        pd.DataFrame(pm_rows, columns=["req_period", "fact_period", "cond_period", "pkey"]),
-        schema={"req_period": "string", "fact_period": "string", "cond_period": "string", "pkey": "string"},
-    )
+    pm, pm_rows = _period_keys(ctx.periods, terms)
     aps = list(dict.fromkeys(t.apportion for t in terms if t.apportion is not None))
     conds = list(dict.fromkeys(t.org_condition for t in terms if t.org_condition is not None))
     wide = _per_org_wide(ctx, terms, sorted(set(pm_rows_c[2] for pm_rows_c in pm_rows)))
@@ -424,10 +462,7 @@ def _simple_sums(ctx: _Ctx, terms: Sequence[Term]) -> ir.Table:
     rows = j.select(**cols)
     if ctx.by is not None:
         rows = rows.filter(rows.dim.notnull())
-    vc, tg = ctx.valid_closure, ctx.target_table
-    links = vc.join(tg, [vc.c_period == tg.t_period, vc.anc == tg.target_id]).select(
-        l_period=vc.c_period, l_target=vc.anc, l_ou=vc.desc
-    )
+    links = _target_links(ctx)
     j2 = rows.join(links, [rows.period == links.l_period, rows.ou_id == links.l_ou])
     aggs = {}
     for k, term in enumerate(terms):
@@ -437,24 +472,10 @@ def _simple_sums(ctx: _Ctx, terms: Sequence[Term]) -> ir.Table:
         for attr, vals in term.org:
             pred = pred & _filter_values(j2[f"o_{attr}"], vals)
         value = j2.value
-        if term.org_condition is not None:
-            i = conds.index(term.org_condition)
-            c = term.org_condition
-            rhs = []
-            if c.right_de:
-                rhs.append(j2[f"c_right{i}"])
-            if c.right_attr:
-                rhs.append(j2[f"o_{c.right_attr}"].cast("float64"))
-            if c.right_value is not None:
-                rhs.append(ibis.literal(c.right_value, type="float64"))
-            right = rhs[0] if len(rhs) == 1 else ibis.coalesce(*rhs)
-            pred = pred & _OPS[c.op](j2[f"c_left{i}"], right).fill_null(False)
-        if term.apportion is not None:
-            i = aps.index(term.apportion)
-            whole = j2[f"ap_whole{i}"]
-            share = ibis.ifelse(
-                whole > 0, j2[f"ap_part{i}"].fill_null(0) / whole, ibis.null().cast("float64")
-            )
+        test, share = _org_terms(j2, term, conds, aps, lambda a: j2[f"o_{a}"])
+        if test is not None:
+            pred = pred & test
+        if share is not None:
             value = value * share
         aggs[f"s{k}"] = value.sum(where=pred)
         aggs[f"n{k}"] = value.count(where=pred)
@@ -534,28 +555,14 @@ def _fused_sums(ctx: _Ctx, terms: Sequence[Term]) -> Iterator[tuple[ir.Table, li
     (:func:`_split_sums`)."""
     sums = ctx.fused
     assert isinstance(sums, OrgSums)
-    vc, tg = ctx.valid_closure, ctx.target_table
-    links = vc.join(tg, [vc.c_period == tg.t_period, vc.anc == tg.target_id]).select(
-        l_period=vc.c_period, l_target=vc.anc, l_ou=vc.desc
-    )
+    links = _target_links(ctx)
     if links._find_backend().name != "pyspark":  # noqa: SLF001 - ibis's PySpark cache does not register memtables
         links = links.cache()  # one hierarchy per pass, read by the query of every data element
     by_de: dict[str, list[Term]] = {}
     for term in terms:
         by_de.setdefault(term.de, []).append(term)
     for de, de_terms in by_de.items():
-        keys = sorted({(t.period_offset, t.period_kind) for t in de_terms})
-        pm_rows = []
-        for offset, kind in keys:
-            for p in ctx.periods:
-                shifted = shift(p, offset)
-                pm_rows.append(
-                    (p, to_calendar(shifted) if kind == "calendar" else shifted, shifted, f"{offset}{kind}")
-                )
-        pm = ibis.memtable(
-            pd.DataFrame(pm_rows, columns=["req_period", "fact_period", "cond_period", "pkey"]),
-            schema={"req_period": "string", "fact_period": "string", "cond_period": "string", "pkey": "string"},
-        )
+        pm, _rows = _period_keys(ctx.periods, de_terms)
         per_org = sums.tables[de].rename(g_sex="sex", g_area="area")
         ou = ctx.org_units
         j = per_org.join(pm, per_org.g_period == pm.fact_period).left_join(ou, per_org.g_ou == ou.ou_id)
@@ -571,24 +578,10 @@ def _fused_sums(ctx: _Ctx, terms: Sequence[Term]) -> Iterator[tuple[ir.Table, li
             for attr, vals in term.org:
                 pred = pred & _filter_values(j[attr], vals)
             value, count = j[f"a{k}"], j[f"c{k}"]
-            if term.org_condition is not None:
-                i = sums.conds.index(term.org_condition)
-                c = term.org_condition
-                rhs = []
-                if c.right_de:
-                    rhs.append(j[f"c_right{i}"])
-                if c.right_attr:
-                    rhs.append(j[c.right_attr].cast("float64"))
-                if c.right_value is not None:
-                    rhs.append(ibis.literal(c.right_value, type="float64"))
-                right = rhs[0] if len(rhs) == 1 else ibis.coalesce(*rhs)
-                pred = pred & _OPS[c.op](j[f"c_left{i}"], right).fill_null(False)
-            if term.apportion is not None:
-                i = sums.aps.index(term.apportion)
-                whole = j[f"ap_whole{i}"]
-                share = ibis.ifelse(
-                    whole > 0, j[f"ap_part{i}"].fill_null(0) / whole, ibis.null().cast("float64")
-                )
+            test, share = _org_terms(j, term, sums.conds, sums.aps, lambda a, j=j: j[a])
+            if test is not None:
+                pred = pred & test
+            if share is not None:
                 value = value * share
                 count = ibis.ifelse(share.isnull(), 0, count)
             aggs[f"s{n}"] = value.sum(where=pred)
