@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import socket
 import time
 from typing import Any
 
@@ -38,7 +36,10 @@ from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from bilim import processes
+
 log = logging.getLogger(__name__)
+WORKER_ID_LENGTH = 64  # the queue's limit on a worker id
 
 # "queue" (the default), "inline" (refresh in the calling thread, at once) or "off"; None reads the
 # setting BILIM_REFRESH_MODE. Tests run with "off": their data sits in an open transaction a worker
@@ -149,21 +150,7 @@ def _run_after(jobs: QuerySet) -> dt.datetime:
 def this_worker() -> str:
     """'host:pid' of this process: the worker id `bilim worker` runs under (at most 64 characters, the
     queue's limit), so that a job left running by a worker that died can be recognised."""
-    pid = str(os.getpid())
-    return f"{socket.gethostname()[:63 - len(pid)]}:{pid}"
-
-
-def _worker_gone(worker: str) -> bool:
-    host, _, pid = worker.rpartition(":")
-    if not pid.isdigit() or host != this_worker().rpartition(":")[0]:
-        return False  # not `bilim worker`'s id, or another machine's: only that machine can tell
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, under another account
-        return False
-    return False
+    return processes.process_id(WORKER_ID_LENGTH)
 
 
 def fail_interrupted() -> int:
@@ -175,7 +162,7 @@ def fail_interrupted() -> int:
     from django_tasks import TaskResultStatus
 
     stale = [pk for pk, ids in _jobs().filter(status=TaskResultStatus.RUNNING).values_list("pk", "worker_ids")
-             if ids and _worker_gone(ids[-1])]
+             if ids and processes.gone(ids[-1], WORKER_ID_LENGTH)]
     if not stale:
         return 0
     n = _jobs().filter(pk__in=stale, status=TaskResultStatus.RUNNING).update(

@@ -9,14 +9,14 @@ poll reads in this process, and reaches the row when the transaction ends.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import uuid
 from typing import Any
 
 from django.db import close_old_connections, connection
 from django.utils import timezone, translation
+
+from bilim import processes
 
 from .models import ImportJob
 from .services import ImportReport, import_file
@@ -102,24 +102,7 @@ def run(job_id: uuid.UUID, data: bytes, name: str, dry_run: bool, actor: str, un
 
 def this_runner() -> str:
     """'host:pid' of this process, stored on the jobs its threads run."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _runner_gone(runner: str) -> bool:
-    """True when `runner` names a process of this host that no longer exists. A job without a runner
-    (created before runners were recorded) cannot be judged: the next server start fails it."""
-    host, _, pid = runner.rpartition(":")
-    if not host or not pid.isdigit():
-        return False
-    if host != socket.gethostname():
-        return False  # another machine's job: only that machine can tell
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, under another account
-        return False
-    return False
+    return processes.process_id()
 
 
 INTERRUPTED_REPORT = {"ok": False, "interrupted": True,
@@ -137,7 +120,7 @@ def fail_interrupted(*, all_unfinished: bool = False) -> int:
     on this host is gone (a worker starting, or a page polling the job).
     """
     unfinished = ImportJob.objects.filter(status__in=(ImportJob.Status.QUEUED, ImportJob.Status.RUNNING))
-    ids = [pk for pk, runner in unfinished.values_list("pk", "runner") if all_unfinished or _runner_gone(runner)]
+    ids = [pk for pk, runner in unfinished.values_list("pk", "runner") if all_unfinished or processes.gone(runner)]
     if not ids:
         return 0
     n = ImportJob.objects.filter(pk__in=ids, status__in=(ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)) \
