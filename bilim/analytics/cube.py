@@ -63,6 +63,7 @@ class CubeReport:
     rebuilt: bool = False
     pairs: int = 0  # (indicator, period) cells recomputed at level 0
     level_pairs: int = 0  # ... and at reader levels above 0
+    units: int | None = None  # the units whose rows were recomputed (None: every unit)
     rows: int = 0
     seconds: float = 0.0
     passes: list[str] = field(default_factory=list)
@@ -124,9 +125,11 @@ def materialise(
     catalogue: Catalogue | None = None,
     level: int = 0,
     modes: Sequence[str] = MODES,
+    only: set[int] | None = None,
     log: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
-    """Cube rows (:data:`COLUMNS`) of ``pairs`` for every aggregate unit, mode and disaggregation.
+    """Cube rows (:data:`COLUMNS`) of ``pairs`` for every aggregate unit, mode and disaggregation
+    (``only``: for these units only — those above the organizations whose values changed).
 
     The pairs are grouped by the set of periods wanted per indicator, so that one pass computes many
     indicators at once over per-organization sums shared by all passes (`engine.OrgSums`).
@@ -149,6 +152,10 @@ def materialise(
             started = time.perf_counter()
             refs = engine.reference_dates(plist, mode, as_of)  # type: ignore[arg-type]
             targets = _targets(con, plist, refs)
+            if only is not None:
+                targets = targets[targets["target_id"].isin(only)].reset_index(drop=True)
+                if targets.empty:
+                    continue
             group = [cat[c] for c in codes]
             split = engine.cube_sums(con, group, plist, mode=mode, as_of=as_of, targets=targets,  # type: ignore[arg-type]
                                      fused=sums, bys=BYS)  # fmt: skip
@@ -213,6 +220,7 @@ def update(
     visibility_changed: set[Partition],
     rebuild: bool,
     as_of: dt.date,
+    units: set[int] | None = None,
     catalogue: Catalogue | None = None,
     log: Callable[[str], None] | None = None,
 ) -> CubeReport:
@@ -221,7 +229,10 @@ def update(
     ``db`` reads level 0 and writes; ``level_backends`` read the facts each reader level may see.
     ``changed`` are the fact partitions rebuilt or dropped, ``visibility_changed`` those whose
     approval visibility changed; ``rebuild`` recomputes everything (registry changed, first build,
-    or the as-of date left the window the ``current`` rows were computed for).
+    or the as-of date left the window the ``current`` rows were computed for). ``units``, when
+    given, are the only organizations whose values in ``changed`` moved: a cell of a unit depends on
+    its descendants' values alone, so only the cells of their ancestors (on any date: both modes) are
+    recomputed and replaced.
     """
     started = time.perf_counter()
     cat = catalogue or load_catalogue()
@@ -236,12 +247,17 @@ def update(
         level0 = everything
     else:
         level0 = affected(cat, periods, changed)
+    only = None if rebuild or units is None else _ancestors(db, units)
+    report.units = None if only is None else len(only)
     frames = []
     if level0:
-        frames.append(materialise(db, level0, as_of=as_of, catalogue=cat, log=log))
-        _delete(db, 0, level0)
+        frames.append(materialise(db, level0, as_of=as_of, catalogue=cat, only=only, log=log))
+        _delete(db, 0, level0, only)
     report.pairs = len(level0)
-    touched = everything if rebuild else affected(cat, periods, changed | visibility_changed)
+    by_values = everything if rebuild else affected(cat, periods, changed)
+    by_approval = everything if rebuild else affected(cat, periods, visibility_changed)
+    if only is None:
+        by_approval = by_approval | by_values  # every touched cell is recomputed for every unit
     old_pairs = {(lv, i, p) for lv, i, p in db.raw_sql(
         "SELECT level, indicator, period FROM warehouse.main.cube_pairs").fetchall()}  # fmt: skip
     new_pairs: list[tuple[int, str, str]] = []
@@ -250,12 +266,17 @@ def update(
             continue
         need = affected(cat, periods, _hidden_from(db, level))
         old = {(i, p) for lv, i, p in old_pairs if lv == level}
-        recompute = need & (touched | (need - old))
-        drop = old & (touched | (old - need))
+        recompute = need & (by_approval | (need - old))
+        drop = old & (by_approval | (old - need))
+        # cells kept at this level whose values moved for some units only: those units' rows
+        partial = (need & old & by_values) - recompute if only is not None else set()
         _delete(db, level, drop | recompute)
         if recompute:
             frames.append(materialise(backend, recompute, as_of=as_of, catalogue=cat, level=level, log=log))
-        report.level_pairs += len(recompute)
+        if partial:
+            _delete(db, level, partial, only)
+            frames.append(materialise(backend, partial, as_of=as_of, catalogue=cat, level=level, only=only, log=log))
+        report.level_pairs += len(recompute | partial)
         new_pairs += [(level, i, p) for i, p in recompute]
         gone = drop - recompute
         if gone:
@@ -287,17 +308,38 @@ def _insert(db: ibis.BaseBackend, table: str, frame: pd.DataFrame) -> None:
         raw.unregister("cube_rows")
 
 
-def _delete(db: ibis.BaseBackend, level: int, pairs: set[Pair]) -> None:
+def _delete(db: ibis.BaseBackend, level: int, pairs: set[Pair], only: set[int] | None = None) -> None:
+    """Delete the cube rows of ``pairs`` at ``level`` (``only``: of these units only)."""
     if not pairs:
         return
     frame = pd.DataFrame(sorted(pairs), columns=["indicator", "period"])
     raw = db.con
     raw.register("gone_pairs", frame)
+    units = pd.DataFrame({"ou_id": sorted(only or ())}, dtype="int64")
+    raw.register("gone_units", units)
     try:
         raw.execute("DELETE FROM warehouse.main.cube c USING gone_pairs g WHERE c.level = ? "
-                    "AND c.indicator = g.indicator AND c.period = g.period", [level])  # fmt: skip
+                    "AND c.indicator = g.indicator AND c.period = g.period"
+                    + ("" if only is None else " AND c.ou_id IN (SELECT ou_id FROM gone_units)"), [level])  # fmt: skip
     finally:
         raw.unregister("gone_pairs")
+        raw.unregister("gone_units")
+
+
+def _ancestors(db: ibis.BaseBackend, units: set[int]) -> set[int]:
+    """Every unit that has ever been above one of ``units`` (and the units themselves): the cells a
+    change of their values can move, in either mode (a closed unit counts under its ancestors of
+    the day before it closed, which are among these)."""
+    if not units:
+        return set()
+    raw = db.con
+    raw.register("changed_units", pd.DataFrame({"ou_id": sorted(units)}, dtype="int64"))
+    try:
+        rows = raw.execute("SELECT DISTINCT ancestor_id FROM warehouse.main.closure "
+                           "WHERE descendant_id IN (SELECT ou_id FROM changed_units)").fetchall()
+    finally:
+        raw.unregister("changed_units")
+    return {int(r[0]) for r in rows} | set(units)
 
 
 def _delete_pairs(db: ibis.BaseBackend, level: int | None, pairs: set) -> None:

@@ -45,6 +45,28 @@ class DataValue(models.Model):
         return f"{self.data_element_id}/{self.period}/{self.org_unit_id}={self.value}"
 
 
+class ValueChange(models.Model):
+    """One row per changed value (inserted, updated or deleted), written by database triggers on
+    `DataValue` (migration 0002), so that no write path — the ORM, bulk imports, raw SQL, a shell —
+    can change a value without the analytics refresh learning which unit's figures moved.
+
+    The refresh reads the rows up to the highest id it saw, brings only those (element, period,
+    unit) slices of the warehouse up to date, then deletes what it read; it never re-aggregates the
+    whole table to find out what changed. Plain integers, not foreign keys: the log must not block
+    or cascade when units or elements are deleted, and it is append-only and short-lived.
+    """
+
+    data_element_id = models.BigIntegerField()
+    period = models.CharField(max_length=24)
+    org_unit_id = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("value change")
+
+    def __str__(self) -> str:
+        return f"{self.data_element_id}/{self.period}/{self.org_unit_id}"
+
+
 class DataValueAudit(models.Model):
     """Every change of a value: old and new, who and when (cheap enough for million-row imports)."""
 

@@ -116,30 +116,53 @@ def _cube_cells(path, indicator: str, period: str) -> list[tuple]:
                           "WHERE indicator = ? AND period = ? ORDER BY ALL", [indicator, period]).fetchall()
 
 
-def test_one_changed_value_recomputes_only_the_cells_that_read_it(cube_warehouse):
+def _whole_cube(path) -> tuple[pd.DataFrame, list[tuple]]:
+    with duckdb.connect(str(path), read_only=True) as db:
+        rows = db.execute("SELECT * FROM cube").df()
+        pairs = db.execute("SELECT * FROM cube_pairs ORDER BY ALL").fetchall()
+    keys = ["level", "mode", "split", "indicator", "period", "ou_id", "dim"]
+    return rows.sort_values(keys, ignore_index=True), pairs
+
+
+def test_changed_values_recompute_only_their_cells_and_units_and_equal_a_full_build(cube_warehouse, tmp_path):
+    """Values of three schools change (one updated, one deleted, one in a year not yet approved to the
+    top, so reader levels are concerned): the refresh recomputes the cells that read those partitions
+    for those schools' ancestors only, and the cube then equals one built from scratch."""
     from bilim.collection.models import DataValue
 
+    with duckdb.connect(str(cube_warehouse), read_only=True) as db:
+        open_period, hidden_ou = db.execute("SELECT period, ou_id FROM visibility WHERE de = 'ENROL' "
+                                            "ORDER BY period DESC, ou_id LIMIT 1").fetchone()
     row = DataValue.objects.filter(data_element__code="ENROL", period="2022S", grade="G02").order_by("pk").first()
+    gone = DataValue.objects.filter(data_element__code="TEACH", period="2022S").exclude(
+        org_unit_id=row.org_unit_id).order_by("pk").first()
+    hidden = DataValue.objects.filter(data_element__code="ENROL", period=open_period, org_unit_id=hidden_ou
+                                      ).order_by("pk").first()
     untouched = _cube_cells(cube_warehouse, "PTR_ISCED1", "2023S")
     before_ptr = _cube_cells(cube_warehouse, "PTR_ISCED1", "2022S")
     with override_settings(BILIM_WAREHOUSE_PATH=cube_warehouse, BILIM_CUBE=True):
         DataValue.objects.filter(pk=row.pk).update(value=F("value") + 7, version=F("version") + 1,
                                                    updated=timezone.now())
+        DataValue.objects.filter(pk=gone.pk).delete()
+        DataValue.objects.filter(pk=hidden.pk).update(value=F("value") + 5)
         report = refresh()
-    assert report.rebuilt == [("ENROL", "2022S")]
+    assert report.rebuilt == sorted({("ENROL", "2022S"), ("TEACH", "2022S"), ("ENROL", open_period)})
     cat = service.catalogue()
-    expected = cube.affected(cat, service.periods_known(), {("ENROL", "2022S")})
+    expected = cube.affected(cat, service.periods_known(), set(report.rebuilt))
     assert report.cube is not None and not report.cube.rebuilt
-    assert report.cube.pairs == len(expected) < len(cat.codes()) * len(service.periods_known()) / 4
+    assert report.cube.pairs == len(expected) < len(cat.codes()) * len(service.periods_known()) / 2
+    assert report.cube.units is not None and report.cube.units < 20  # the schools and their ancestors
+    assert report.cube.level_pairs > 0  # the open year's cells of reader levels as well
     assert ("PROMR_G01", "2021S") in expected  # a flow rate of 2021S reads the 2022S census
     assert ("PTR_ISCED1", "2023S") not in expected
     assert _cube_cells(cube_warehouse, "PTR_ISCED1", "2022S") != before_ptr  # pupils per teacher moved
     assert _cube_cells(cube_warehouse, "PTR_ISCED1", "2023S") == untouched
-    with override_settings(BILIM_WAREHOUSE_PATH=cube_warehouse):
-        got = service.indicators(["GER_ISCED1", "PROMR_G01"], ["2021S", "2022S"], level="region", mode="historical")
-        want = service.indicators(["GER_ISCED1", "PROMR_G01"], ["2021S", "2022S"], level="region", mode="historical",
-                                  use_cube=False, cache=False)
-    _same(got, want)
+    scratch = tmp_path / "scratch.duckdb"
+    with override_settings(BILIM_WAREHOUSE_PATH=scratch, BILIM_CUBE=True):
+        assert refresh(full=True).cube.rebuilt
+    (got, got_pairs), (want, want_pairs) = _whole_cube(cube_warehouse), _whole_cube(scratch)
+    assert got_pairs == want_pairs
+    pd.testing.assert_frame_equal(got, want, check_dtype=False, rtol=1e-9)
 
 
 def test_a_refresh_after_nothing_changed_writes_nothing(cube_warehouse):
