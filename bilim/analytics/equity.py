@@ -31,6 +31,7 @@ __all__ = [
     "coefficient_of_variation",
     "equity",
     "equity_measures",
+    "equity_table",
     "federal_range_ratio",
     "atkinson",
     "gini",
@@ -267,12 +268,19 @@ def equity(
     Columns ``indicator, period, ou_code, organizations, pupils, measure, value``.  Organizations
     without pupils or without a value are left out (and counted out of ``organizations``).
     """
+    values = [(ou, org_values(con, code, ou, periods, weight_de=weight_de, mode=mode, as_of=as_of,
+                              catalogue=catalogue)) for ou in ou_codes]  # fmt: skip
+    return equity_table(code, values, measures)
+
+
+def equity_table(
+    code: str, values: Iterable[tuple[str, pd.DataFrame]], measures: Iterable[str] = MEASURES
+) -> pd.DataFrame:
+    """The rows of :func:`equity` from each unit's :func:`org_values` (the query service passes its
+    memoised ones, so a page showing both computes them once)."""
     measures = list(measures)
     rows = []
-    for ou in ou_codes:
-        vals = org_values(
-            con, code, ou, periods, weight_de=weight_de, mode=mode, as_of=as_of, catalogue=catalogue
-        )
+    for ou, vals in values:
         for period, grp in vals.groupby("period"):
             grp = grp[np.isfinite(grp["value"].astype(float)) & (grp["pupils"].fillna(0) > 0)]
             if grp.empty:
