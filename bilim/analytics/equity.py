@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .catalogue import Catalogue, Indicator, Term, load_catalogue
-from .engine import Mode, _compute_defs, reference_dates, resolve_targets
+from .engine import Mode, _compute_defs
 
 __all__ = [
     "MEASURES",
@@ -238,10 +238,9 @@ def org_values(
     """
     cat = catalogue or load_catalogue()
     periods = [periods] if isinstance(periods, str) else list(periods)
-    refs = reference_dates(periods, mode, as_of)
-    targets = resolve_targets(con, periods, refs, level="organization", within=ou_code)
     weight = Indicator("_PUPILS", numerator=(Term(weight_de),))
-    res = _compute_defs(con, [cat[code], weight], periods, targets=targets, mode=mode, as_of=as_of)
+    res = _compute_defs(con, [cat[code], weight], periods, level="organization", within=ou_code, mode=mode,
+                        as_of=as_of)
     vals = res[res["indicator"] == code][["period", "ou_code", "value"]]
     pupils = res[res["indicator"] == "_PUPILS"][["period", "ou_code", "value"]].rename(
         columns={"value": "pupils"}
