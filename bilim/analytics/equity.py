@@ -24,13 +24,14 @@ import numpy as np
 import pandas as pd
 
 from .catalogue import Catalogue, Indicator, Term, load_catalogue
-from .engine import Mode, _compute_defs, reference_dates, resolve_targets
+from .engine import Mode, _compute_defs
 
 __all__ = [
     "MEASURES",
     "coefficient_of_variation",
     "equity",
     "equity_measures",
+    "equity_table",
     "federal_range_ratio",
     "atkinson",
     "gini",
@@ -237,10 +238,9 @@ def org_values(
     """
     cat = catalogue or load_catalogue()
     periods = [periods] if isinstance(periods, str) else list(periods)
-    refs = reference_dates(periods, mode, as_of)
-    targets = resolve_targets(con, periods, refs, level="organization", within=ou_code)
     weight = Indicator("_PUPILS", numerator=(Term(weight_de),))
-    res = _compute_defs(con, [cat[code], weight], periods, targets=targets, mode=mode, as_of=as_of)
+    res = _compute_defs(con, [cat[code], weight], periods, level="organization", within=ou_code, mode=mode,
+                        as_of=as_of)
     vals = res[res["indicator"] == code][["period", "ou_code", "value"]]
     pupils = res[res["indicator"] == "_PUPILS"][["period", "ou_code", "value"]].rename(
         columns={"value": "pupils"}
@@ -267,12 +267,19 @@ def equity(
     Columns ``indicator, period, ou_code, organizations, pupils, measure, value``.  Organizations
     without pupils or without a value are left out (and counted out of ``organizations``).
     """
+    values = [(ou, org_values(con, code, ou, periods, weight_de=weight_de, mode=mode, as_of=as_of,
+                              catalogue=catalogue)) for ou in ou_codes]  # fmt: skip
+    return equity_table(code, values, measures)
+
+
+def equity_table(
+    code: str, values: Iterable[tuple[str, pd.DataFrame]], measures: Iterable[str] = MEASURES
+) -> pd.DataFrame:
+    """The rows of :func:`equity` from each unit's :func:`org_values` (the query service passes its
+    memoised ones, so a page showing both computes them once)."""
     measures = list(measures)
     rows = []
-    for ou in ou_codes:
-        vals = org_values(
-            con, code, ou, periods, weight_de=weight_de, mode=mode, as_of=as_of, catalogue=catalogue
-        )
+    for ou, vals in values:
         for period, grp in vals.groupby("period"):
             grp = grp[np.isfinite(grp["value"].astype(float)) & (grp["pupils"].fillna(0) > 0)]
             if grp.empty:

@@ -18,7 +18,7 @@ import pandas as pd
 from .catalogue import Catalogue, load_catalogue
 from .engine import Mode, compute
 
-__all__ = ["PARITY_BAND", "PARITY_INDICES", "adjusted_parity", "parity", "parity_ratio"]
+__all__ = ["PARITY_BAND", "PARITY_INDICES", "adjusted_parity", "parity", "parity_of", "parity_ratio", "parity_split"]
 
 PARITY_BAND = (0.97, 1.03)
 """UIS convention: an index within this band counts as parity."""
@@ -70,12 +70,27 @@ def parity(
     within_band``; ``value_a``/``value_b`` are the indicator for each group (F and M, or RURAL and
     URBAN).  Indicators that cannot be split that way are left out.
     """
-    if index not in PARITY_INDICES:
-        raise ValueError(f"index must be one of {sorted(PARITY_INDICES)}")
-    dim, group_a, group_b, adjusted = PARITY_INDICES[index]
+    dim = parity_split(index)
     cat = catalogue or load_catalogue()
     res = compute(con, codes, periods, ou_codes=ou_codes, level=level, within=within, by=dim, mode=mode,
                   as_of=as_of, catalogue=cat)  # fmt: skip
+    return parity_of(res, codes, index=index, band=band)
+
+
+def parity_split(index: str) -> str:
+    """The disaggregation (SEX or AREA) a parity index compares the groups of; ValueError if unknown."""
+    if index not in PARITY_INDICES:
+        raise ValueError(f"index must be one of {sorted(PARITY_INDICES)}")
+    return PARITY_INDICES[index][0]
+
+
+def parity_of(
+    res: pd.DataFrame, codes: str | Sequence[str], *, index: str = "GPIA", band: tuple[float, float] = PARITY_BAND
+) -> pd.DataFrame:
+    """The parity table (see :func:`parity`) from indicator rows split by the index's disaggregation,
+    as `engine.compute` or the query service's `indicators` return them: the service reads the split
+    figures of regions and the republic from the cube instead of computing them again."""
+    dim, group_a, group_b, adjusted = PARITY_INDICES[index]
     col = dim.lower()
     cols = ["indicator", "period", "ou_code", "index", "group_a", "value_a", "group_b", "value_b", "value",
             "within_band"]  # fmt: skip

@@ -24,9 +24,12 @@ from . import composite as _composite
 from . import cube as _cube
 from . import engine, visibility
 from .catalogue import Catalogue, load_catalogue
-from .equity import equity as _equity_of
+from .equity import MEASURES as _MEASURES
+from .equity import equity_table as _equity_table
 from .equity import org_values as _org_values
-from .parity import parity as _parity_of
+from .parity import PARITY_BAND
+from .parity import parity_of as _parity_of
+from .parity import parity_split as _parity_split
 from .refresh import refresh, warehouse_path
 
 __all__ = ["catalogue", "connect", "explain", "indicators", "parity", "equity", "composite", "refresh",
@@ -507,18 +510,20 @@ def explain(code: str, ou_code: str, period: str, *, by: str | None = None, grou
                                             catalogue=cat), _elements_of([code]))
 
 
-def parity(codes: Sequence[str], periods: Sequence[str], *, index: str = "GPIA", **kw: Any) -> pd.DataFrame:
-    _check_mode(kw.get("mode", "current"))
-    cat, codes, periods = catalogue(), list(codes), list(periods)
-    return _memo(("parity", tuple(codes), tuple(periods), index, _freeze(kw), _day_key(kw.get("mode", "current"), kw.get("as_of"))),
-                 lambda con: _parity_of(con, codes, periods, index=index, catalogue=cat, **kw), _elements_of(codes))
+def parity(codes: Sequence[str], periods: Sequence[str], *, index: str = "GPIA",
+           band: tuple[float, float] = PARITY_BAND, **kw: Any) -> pd.DataFrame:
+    """A parity index (see `parity.parity`) from the split figures `indicators` gives: read from the
+    cube for regions and the republic, not computed again from the facts for each index (the equity
+    page asked four such questions, a second each on the national demo)."""
+    res = indicators(codes, periods, by=_parity_split(index), **kw)
+    return _parity_of(res, list(codes), index=index, band=band)
 
 
-def equity(code: str, ou_codes: Sequence[str], periods: Sequence[str], **kw: Any) -> pd.DataFrame:
-    cat, ou_codes, periods = catalogue(), list(ou_codes), list(periods)
-    return _memo(("equity", code, tuple(ou_codes), tuple(periods), _freeze(kw), _day_key(kw.get("mode", "current"), kw.get("as_of"))),
-                 lambda con: _equity_of(con, code, ou_codes, periods, catalogue=cat, **kw),
-                 _elements_of([code], [kw.get("weight_de", "ENROL")]))
+def equity(code: str, ou_codes: Sequence[str], periods: Sequence[str], *,
+           measures: Sequence[str] = _MEASURES, **kw: Any) -> pd.DataFrame:
+    """Equity measures (see `equity.equity`) of the organizations' values under each unit, from the
+    memoised `org_values`: the equity page and report ask for both, which computed them twice."""
+    return _equity_table(code, [(ou, org_values(code, ou, periods, **kw)) for ou in ou_codes], measures)
 
 
 def org_values(code: str, ou_code: str, periods: Sequence[str], **kw: Any) -> pd.DataFrame:

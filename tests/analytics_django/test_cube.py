@@ -172,3 +172,24 @@ def test_a_refresh_after_nothing_changed_writes_nothing(cube_warehouse):
         report = refresh()
     assert not report.changed and report.cube is None
     assert cube_warehouse.stat().st_mtime_ns == stamp
+
+
+def test_parity_of_regions_is_read_from_the_cube_and_equals_the_engine(cube_warehouse, monkeypatch):
+    """The equity page asks four parity questions of every region and the republic: each was computed
+    from the facts (a second each on the national demo) although the cube holds the split figures."""
+    from bilim.analytics.parity import parity
+
+    codes = ["GER_ISCED1", "NER_ISCED2", "PTR_ISCED1"]
+    for index, mode in (("GPIA", "historical"), ("LPIA", "current")):
+        with service.as_reader(0):
+            want = parity(service.connect(), codes, ["2023S"], index=index, level="region", mode=mode)
+
+        def computed(*a, **kw):
+            raise AssertionError("computed from the facts")
+
+        with monkeypatch.context() as mp:
+            mp.setattr(engine, "_compute_defs", computed)
+            with service.as_reader(0):
+                got = service.parity(codes, ["2023S"], index=index, level="region", mode=mode)
+        assert len(want) > 5 and want["value"].notna().sum() > 5
+        pd.testing.assert_frame_equal(got, want, check_dtype=False, rtol=1e-9)

@@ -6,6 +6,7 @@ import threading
 import time
 
 import duckdb
+import pandas as pd
 import pytest
 from django.test.utils import override_settings
 
@@ -197,3 +198,24 @@ def test_the_dependency_list_does_not_outgrow_the_memo(warehouse, monkeypatch, t
                 service.indicators(["PTR_ISCED1"], [period], ou_codes=[ou])
     assert len(service._cache) == 2
     assert len(service._deps) <= 4 * 2 + 1
+
+
+def test_the_equity_measures_reuse_the_memoised_organization_values(warehouse, monkeypatch):
+    """The equity page and report show a region's funding distribution and its measures: the
+    organizations' values were computed twice, once for each."""
+    from collections import OrderedDict
+
+    from bilim.analytics import equity, service
+
+    monkeypatch.setattr(service, "_cache", OrderedDict())
+    with service.as_reader(0):
+        want = equity.equity(service.connect(), "EXP_PER_PUPIL", ["KZ-10"], ["2023S"])
+    computed = []
+    real = equity._compute_defs
+    monkeypatch.setattr(equity, "_compute_defs", lambda *a, **kw: computed.append(1) or real(*a, **kw))
+    with service.as_reader(0):
+        values = service.org_values("EXP_PER_PUPIL", "KZ-10", ["2023S"])
+        got = service.equity("EXP_PER_PUPIL", ["KZ-10"], ["2023S"])
+    assert len(computed) == 1
+    assert len(values) >= 3 and len(want) == len(equity.MEASURES)
+    pd.testing.assert_frame_equal(got, want)
