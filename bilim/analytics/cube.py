@@ -315,15 +315,16 @@ def _delete(db: ibis.BaseBackend, level: int, pairs: set[Pair], only: set[int] |
     frame = pd.DataFrame(sorted(pairs), columns=["indicator", "period"])
     raw = db.con
     raw.register("gone_pairs", frame)
-    units = pd.DataFrame({"ou_id": sorted(only or ())}, dtype="int64")
-    raw.register("gone_units", units)
+    if only is not None:
+        raw.register("gone_units", pd.DataFrame({"ou_id": sorted(only)}, dtype="int64"))
     try:
         raw.execute("DELETE FROM warehouse.main.cube c USING gone_pairs g WHERE c.level = ? "
                     "AND c.indicator = g.indicator AND c.period = g.period"
                     + ("" if only is None else " AND c.ou_id IN (SELECT ou_id FROM gone_units)"), [level])  # fmt: skip
     finally:
         raw.unregister("gone_pairs")
-        raw.unregister("gone_units")
+        if only is not None:
+            raw.unregister("gone_units")
 
 
 def _ancestors(db: ibis.BaseBackend, units: set[int]) -> set[int]:

@@ -284,8 +284,6 @@ def _fetch_partitions(parts: list[tuple[str, str]] | Slices | None) -> pa.Table:
                 ids = sorted(units)
                 queries += [(de, [period], ids[i:i + _UNITS_PER_QUERY]) for i in range(0, len(ids), _UNITS_PER_QUERY)]
         queries = [(de, periods, None) for de, periods in whole.items()] + queries
-    sqlite = connection.vendor == "sqlite"
-
     def sql(mark: Callable[[int], str], periods: list[str] | None, units: list[int] | None) -> str:
         text = f"SELECT {_SOURCE_COLUMNS} WHERE data_element_id = {mark(1)}"
         n = 2
@@ -298,14 +296,15 @@ def _fetch_partitions(parts: list[tuple[str, str]] | Slices | None) -> pa.Table:
 
     chunks: list[pa.Table] = []
     bulk = _bulk_connection()
+    # ADBC's placeholders are the database's own (? or $n); Django's cursor takes %s for both
+    mark = (lambda _i: "?") if connection.vendor == "sqlite" else (lambda i: f"${i}")
     try:
         if bulk is not None:
             with bulk.cursor() as cur:
                 for de, periods, units in queries:
                     # SQLite's driver guesses a column's type from its first rows: the categories
                     # come as stored ('' for none, never NULL) and the value cast to a float
-                    cur.execute(sql(lambda _i: "?", periods, units) if sqlite else sql(lambda i: f"${i}", periods, units),
-                                [de_ids[de], *(periods or []), *(units or [])])
+                    cur.execute(sql(mark, periods, units), [de_ids[de], *(periods or []), *(units or [])])
                     chunks.append(_facts_layout(de, cur.fetch_arrow_table()))
         else:
             with connection.cursor() as cur:
@@ -395,19 +394,18 @@ def _recount(db: duckdb.DuckDBPyConnection, keys: set[tuple[str, str]] | None) -
     """Rewrite the `partitions` rows of ``keys`` (None: all) from the facts: their size and a stamp
     of this refresh, which the query service compares to tell which elements changed."""
     stamp = dt.datetime.now()
-    if keys is None:
-        db.execute("DELETE FROM partitions")
-        db.execute("INSERT INTO partitions SELECT de, period, COUNT(*), ?, 0, ? FROM facts GROUP BY de, period",
-                   [stamp.isoformat(), stamp])
+    if keys is not None and not keys:
         return
-    if not keys:
-        return
-    db.register("touched_tbl", pa.table({"de": [k[0] for k in keys], "period": [k[1] for k in keys]}))
+    db.register("touched_tbl", pa.table({"de": [k[0] for k in keys or ()], "period": [k[1] for k in keys or ()]},
+                                        schema=pa.schema([("de", pa.string()), ("period", pa.string())])))
     try:
-        db.execute("DELETE FROM partitions p USING touched_tbl t WHERE p.de = t.de AND p.period = t.period")
-        db.execute("INSERT INTO partitions SELECT f.de, f.period, COUNT(*), ?, 0, ? FROM facts f "
-                   "JOIN touched_tbl t ON t.de = f.de AND t.period = f.period GROUP BY f.de, f.period",
-                   [stamp.isoformat(), stamp])
+        if keys is None:
+            db.execute("DELETE FROM partitions")
+        else:
+            db.execute("DELETE FROM partitions p USING touched_tbl t WHERE p.de = t.de AND p.period = t.period")
+        join = "" if keys is None else "JOIN touched_tbl t ON t.de = f.de AND t.period = f.period "
+        db.execute(f"INSERT INTO partitions SELECT f.de, f.period, COUNT(*), ?, 0, ? FROM facts f {join}"
+                   "GROUP BY f.de, f.period", [stamp.isoformat(), stamp])
     finally:
         db.unregister("touched_tbl")
 
